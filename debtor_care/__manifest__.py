@@ -1,0 +1,32 @@
+{
+    "name": "Debtor Care - Empathetic Receivables Management",
+    "summary": "Dunning as a dialogue: care cases, personal calls, instalment plans, "
+    "a customer portal page, German law defaults",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/debtor-care/debtor_care",
+    "author": "debtor_care developers",
+    "maintainers": ["debtor-care"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "application": False,
+    "installable": True,
+    "depends": ["account", "account_payment", "portal", "mail"],
+    "external_dependencies": {"python": ["num2words"]},
+    "data": [
+        # security
+        "security/debtor_care_security.xml",
+        "security/ir.model.access.csv",
+        # views
+        "views/debtor_care_case_views.xml",
+        "views/debtor_care_menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "debtor_care/static/src/js/tours/*.js",
+        ],
+    },
+    "demo": [
+        "demo/debtor_care_demo.xml",
+    ],
+}
