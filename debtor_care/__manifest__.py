@@ -17,8 +17,19 @@
         # security
         "security/debtor_care_security.xml",
         "security/ir.model.access.csv",
+        # data
+        "data/debtor_care_data.xml",
+        "data/debtor_care_policy_data.xml",
+        "data/mail_template_data.xml",
+        # reports
+        "report/debtor_care_letter_report.xml",
         # views
         "views/debtor_care_case_views.xml",
+        "views/debtor_care_dunning_views.xml",
+        "views/debtor_care_policy_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/debtor_care_menus.xml",
     ],
     "assets": {

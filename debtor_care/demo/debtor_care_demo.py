@@ -35,6 +35,8 @@ class DebtorCareDemo(models.AbstractModel):
         self = self.with_company(company).with_context(
             allowed_company_ids=company.ids, tracking_disable=True
         )
+        if self.env["account.move"].search_count([("company_id", "=", company.id)], limit=1):
+            return  # loaded already
         if not company.chart_template:
             self._load_demo_chart(company)
         today = fields.Date.context_today(self)
@@ -53,6 +55,19 @@ class DebtorCareDemo(models.AbstractModel):
         self._create_demo_credit_note(
             self.env.ref("debtor_care.demo_partner_alpenblick"), today, 150.00
         )
+        self._run_demo_history(company, today)
+
+    def _run_demo_history(self, company, today, days=40):
+        """Replay the daily run over the last weeks so the demo shows cases at every level
+        with their history (e-mails stay queued: the demo has no mail server)."""
+        self.env["res.company"].search([("id", "!=", company.id)]).debtor_care_enabled = False
+        company.debtor_care_manager_user_id = self.env.ref("debtor_care.demo_user_accountant")
+        company.debtor_care_user_id = self.env.ref("debtor_care.demo_user_salesrep")
+        Case = self.env["debtor.care.case"].sudo()
+        for offset in range(days, -1, -1):
+            engine = Case.with_context(debtor_care_today=today - timedelta(days=offset))
+            while engine._cron_daily_run():
+                pass
 
     def _load_demo_chart(self, company):
         de_installed = self.env["ir.module.module"].search_count(

@@ -1,0 +1,334 @@
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
+
+from .debtor_care_policy import TONES
+
+_logger = logging.getLogger(__name__)
+
+ACTIONS = [
+    ("email", "E-mail"),
+    ("call", "Call"),
+    ("letter", "Letter"),
+    ("task", "Manager task"),
+]
+
+
+class DebtorCareDunning(models.Model):
+    """The log of every step the engine took, skipped or failed on a case. The engine
+    never deletes a step: it is the record of what we told the customer and when."""
+
+    _name = "debtor.care.dunning"
+    _description = "Payment Care Step"
+    _order = "date desc, id desc"
+    _rec_name = "display_name"
+
+    case_id = fields.Many2one(
+        "debtor.care.case", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True)
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    level_id = fields.Many2one("debtor.care.level", readonly=True, index=True)
+    stage = fields.Selection(related="level_id.stage", store=True)
+    date = fields.Date(required=True, readonly=True, index=True, default=fields.Date.context_today)
+    state = fields.Selection(
+        [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")],
+        required=True,
+        default="done",
+        readonly=True,
+        index=True,
+    )
+    reason = fields.Text(readonly=True, help="Why the step was skipped or failed, or notes.")
+    tone = fields.Selection(TONES, readonly=True)
+    tone_note = fields.Char(readonly=True, help="Why this tone was chosen.")
+    repeated = fields.Boolean(readonly=True)
+    action_email = fields.Boolean(string="E-mail Sent", readonly=True)
+    action_call = fields.Boolean(string="Call Planned", readonly=True)
+    action_letter = fields.Boolean(string="Letter Queued", readonly=True)
+    action_task = fields.Boolean(string="Task Created", readonly=True)
+    channel_note = fields.Char(
+        readonly=True, help="Channel changes, e.g. a letter instead of an e-mail."
+    )
+    move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    line_ids = fields.Many2many("account.move.line", string="Overdue Items", readonly=True)
+    snapshot = fields.Json(readonly=True, help="The overdue items and amounts as they were told.")
+    amount_overdue = fields.Monetary(readonly=True)
+    amount_credit = fields.Monetary(string="Open Credits", readonly=True)
+    amount_fee = fields.Monetary(string="Fees", readonly=True)
+    amount_interest = fields.Monetary(string="Default Interest", readonly=True)
+    mail_message_id = fields.Many2one("mail.message", string="E-mail", readonly=True)
+    activity_id = fields.Many2one(
+        "mail.activity", string="Call Task", readonly=True, ondelete="set null"
+    )
+    task_activity_id = fields.Many2one(
+        "mail.activity", string="Manager Task Activity", readonly=True, ondelete="set null"
+    )
+    letter_state = fields.Selection(
+        [("to_render", "Waiting to be rendered"), ("to_print", "To print"), ("printed", "Printed")],
+        readonly=True,
+        index=True,
+        copy=False,
+    )
+    attachment_id = fields.Many2one("ir.attachment", string="Letter PDF", readonly=True)
+
+    @api.depends("case_id.name", "level_id.name", "date")
+    def _compute_display_name(self):
+        for step in self:
+            step.display_name = " · ".join(
+                filter(
+                    None,
+                    [
+                        step.case_id.name,
+                        step.level_id.name,
+                        step.date and format_date(self.env, step.date),
+                    ],
+                )
+            )
+
+    # ------------------------------------------------------------------ creation
+    @api.model
+    def _create_step(self, case, decision, today):
+        """The step record with the snapshot of what is overdue at this moment."""
+        lines = case._get_overdue_lines(today)[case.id]
+        credits = case.amount_credit
+        values = {
+            "case_id": case.id,
+            "level_id": decision["level"].id if decision["level"] else False,
+            "date": today,
+            "state": "skipped" if decision.get("skip_reason") else "done",
+            "reason": decision.get("skip_reason") or False,
+            "tone": decision.get("tone") or False,
+            "tone_note": decision.get("tone_note") or False,
+            "repeated": decision.get("repeat", False),
+            "move_ids": [(6, 0, lines.move_id.ids)],
+            "line_ids": [(6, 0, lines.ids)],
+            "snapshot": self._snapshot_lines(lines, today),
+            "amount_overdue": sum(lines.mapped("amount_residual")),
+            "amount_credit": credits,
+        }
+        return self.create(values)
+
+    @api.model
+    def _snapshot_lines(self, lines, today):
+        return [
+            {
+                "move_id": line.move_id.id,
+                "name": line.move_id.name,
+                "invoice_date": fields.Date.to_string(line.move_id.invoice_date),
+                "date_maturity": fields.Date.to_string(line.date_maturity),
+                "days_overdue": (today - line.date_maturity).days,
+                "amount_total": line.move_id.amount_total,
+                "residual": line.amount_residual,
+                "residual_currency": line.amount_residual_currency,
+                "currency_id": line.currency_id.id,
+            }
+            for line in lines.sorted(lambda aml: (aml.date_maturity, aml.id))
+        ]
+
+    def _get_mail_lines(self):
+        """Overdue items for templates and letters, with formatted values."""
+        self.ensure_one()
+        currencies = self.env["res.currency"].browse(
+            {item["currency_id"] for item in self.snapshot or []}
+        )
+        by_id = {currency.id: currency for currency in currencies}
+        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
+        return [
+            {
+                **item,
+                "invoice_date_fmt": format_date(lang_env, item["invoice_date"]),
+                "date_maturity_fmt": format_date(lang_env, item["date_maturity"]),
+                "residual_fmt": format_amount(
+                    lang_env, item["residual_currency"], by_id[item["currency_id"]]
+                ),
+            }
+            for item in self.snapshot or []
+        ]
+
+    def _get_total_fmt(self):
+        self.ensure_one()
+        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
+        return format_amount(lang_env, self.amount_overdue, self.currency_id)
+
+    def _get_credit_fmt(self):
+        self.ensure_one()
+        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
+        return (
+            format_amount(lang_env, self.amount_credit, self.currency_id)
+            if self.amount_credit
+            else ""
+        )
+
+    def _get_portal_url(self):
+        self.ensure_one()
+        return self.case_id.get_base_url() + self.case_id.sudo().get_portal_url()
+
+    # ------------------------------------------------------------------ actions
+    def _perform_actions(self):
+        """Carry out the level's actions with the channel rules; updates the case."""
+        self.ensure_one()
+        if self.state != "done":
+            return
+        case = self.case_id
+        actions = self.level_id._get_actions()
+        actions = self._apply_channel_rules(actions)
+        for action in actions:
+            getattr(self, f"_do_{action}")()
+        case.write(self._case_values_after_step())
+        self.move_ids.write(
+            {
+                "debtor_care_level_id": self.level_id.id,
+                "debtor_care_last_date": self.date,
+            }
+        )
+        labels = dict(ACTIONS)
+        case.message_post(
+            body=Markup("%s<br/>%s")
+            % (
+                _(
+                    "Payment care step “%(level)s” (%(tone)s tone).",
+                    level=self.level_id.name,
+                    tone=dict(TONES).get(self.tone, ""),
+                ),
+                _("Actions: %s", ", ".join(labels[a] for a in actions) or _("none")),
+            )
+        )
+
+    def _case_values_after_step(self):
+        values = {"level_id": self.level_id.id, "error_message": False}
+        if self.action_email or self.action_call or self.action_letter:
+            values["last_contact_date"] = self.date
+        return values
+
+    def _apply_channel_rules(self, actions):
+        """An e-mail that cannot reach the customer (no address, blacklisted) becomes a
+        letter, so nothing gets stuck. The empathy rules add preferences and opt-outs."""
+        actions = list(actions)
+        if "email" in actions and not self._can_email():
+            actions.remove("email")
+            if "letter" not in actions:
+                actions.append("letter")
+            self.channel_note = _("No usable e-mail address: a letter is sent instead.")
+        return actions
+
+    def _get_recipient(self):
+        """The customer's invoice address, else the customer itself."""
+        partner = self.case_id.partner_id
+        invoice_contact = partner.child_ids.filtered(lambda p: p.type == "invoice" and p.email)[:1]
+        return invoice_contact or partner
+
+    def _can_email(self):
+        recipient = self._get_recipient()
+        return bool(recipient.email_normalized) and not recipient.is_blacklisted
+
+    def _do_email(self):
+        template = self.level_id._get_mail_template(self.tone)
+        if not template:
+            raise UserError(_("No e-mail template for level %s.", self.level_id.name))
+        recipient = self._get_recipient()
+        rendered = {
+            field: template._render_field(field, self.ids, compute_lang=True)[self.id]
+            for field in ("subject", "body_html")
+        }
+        attachments = self._get_invoice_attachments()
+        message = self.case_id.with_context(mail_notify_force_send=False).message_post(
+            subject=rendered["subject"],
+            body=rendered["body_html"],
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            author_id=(self.case_id.user_id.partner_id or self.company_id.partner_id).id,
+            attachment_ids=attachments.ids,
+        )
+        self.write({"action_email": True, "mail_message_id": message.id})
+
+    def _get_invoice_attachments(self):
+        """Invoice PDFs that already exist (never rendered here: rendering is slow)."""
+        if not self.company_id.debtor_care_attach_invoices:
+            return self.env["ir.attachment"]
+        return self.move_ids.invoice_pdf_report_id
+
+    def _do_call(self):
+        case = self.case_id
+        activity = case.activity_schedule(
+            "debtor_care.mail_activity_type_payment_call",
+            date_deadline=self._call_deadline(),
+            summary=_("Payment care call: %s", case.partner_id.name),
+            note=self._get_call_note(),
+            user_id=(case.user_id or self.company_id.debtor_care_user_id or self.env.user).id,
+        )
+        self.write({"action_call": True, "activity_id": activity.id})
+
+    def _call_deadline(self):
+        return self.date
+
+    def _get_call_note(self):
+        """Context for the call; the call flow replaces this with a full script."""
+        lines = self._get_mail_lines()
+        items = Markup("").join(
+            Markup("<li>%s: %s (%s)</li>")
+            % (item["name"], item["residual_fmt"], item["date_maturity_fmt"])
+            for item in lines
+        )
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            _("Please call the customer in a friendly way about these overdue items:"),
+            items,
+        )
+
+    def _do_letter(self):
+        self.write({"action_letter": True, "letter_state": "to_render"})
+
+    def _do_task(self):
+        case = self.case_id
+        manager = self.company_id.debtor_care_manager_user_id or case.user_id or self.env.user
+        activity = case.activity_schedule(
+            "debtor_care.mail_activity_type_manager_task",
+            date_deadline=self.date + timedelta(days=2),
+            summary=self.level_id.task_summary or self.level_id.name,
+            note=_("The case reached the level “%s”. Please review it.", self.level_id.name),
+            user_id=manager.id,
+        )
+        self.write({"action_task": True, "task_activity_id": activity.id})
+
+    # ------------------------------------------------------------------ letters
+    @api.model
+    def _cron_render_letters(self, batch_size=20):
+        """Render queued letters into PDFs attached to their case, a few per call:
+        kept out of the daily run because a PDF takes about a second."""
+        steps = self.search([("letter_state", "=", "to_render")], limit=batch_size, order="id")
+        for step in steps:
+            try:
+                with self.env.cr.savepoint():
+                    step._render_letter()
+            except Exception:
+                _logger.exception("Could not render the payment care letter %s", step.id)
+        remaining = self.search_count([("letter_state", "=", "to_render")])
+        self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
+
+    def _render_letter(self):
+        self.ensure_one()
+        report = self.env.ref("debtor_care.action_report_dunning_letter")
+        pdf, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.case_id.name.replace('/', '-')}-{self.date}.pdf",
+                "raw": pdf,
+                "res_model": "debtor.care.case",
+                "res_id": self.case_id.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        self.write({"attachment_id": attachment.id, "letter_state": "to_print"})
+        self.case_id.message_post(
+            body=_("A written reminder is ready to print."), attachment_ids=attachment.ids
+        )
+
+    def action_mark_printed(self):
+        self.filtered(lambda s: s.letter_state == "to_print").write({"letter_state": "printed"})

@@ -1,0 +1,123 @@
+from datetime import date, timedelta
+
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.tests import freeze_time
+
+
+class DebtorCareCommon(AccountTestInvoicingCommon):
+    """A company with the shipped German policies, a consumer and a business customer,
+    and helpers to create invoices relative to a fixed 'today' and run the engine."""
+
+    today = date(2026, 3, 10)  # a Tuesday
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        # only our test company takes part in the daily run (the database may hold demo data)
+        cls.env["res.company"].search([("id", "!=", cls.company.id)]).debtor_care_enabled = False
+        cls.rep = cls.env["res.users"].create(
+            {
+                "name": "Rita Rep",
+                "login": "rita_rep",
+                "email": "rita@example.com",
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            cls.env.ref("base.group_user").id,
+                            cls.env.ref("debtor_care.group_debtor_care_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.company.debtor_care_user_id = cls.rep
+        cls.consumer = cls.env["res.partner"].create(
+            {
+                "name": "Clara Consumer",
+                "email": "clara@example.com",
+                "phone": "+49 30 1234567",
+            }
+        )
+        cls.business = cls.env["res.partner"].create(
+            {
+                "name": "Busy Business GmbH",
+                "is_company": True,
+                "email": "ap@busy.example",
+            }
+        )
+        cls.consumer_policy = cls.env.ref("debtor_care.debtor_care_policy_consumer_de")
+        cls.business_policy = cls.env.ref("debtor_care.debtor_care_policy_business_de")
+        cls.Case = cls.env["debtor.care.case"]
+
+    @classmethod
+    def _invoice(
+        cls,
+        partner,
+        amount,
+        days_overdue,
+        *,
+        currency=None,
+        company=None,
+        post=True,
+        move_type="out_invoice",
+        payment_term=None,
+    ):
+        """An invoice whose (single) due date lies `days_overdue` days before `today`."""
+        due = cls.today - timedelta(days=days_overdue)
+        vals = {
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "invoice_date": due - timedelta(days=14),
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "name": "Order",
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [],
+                    }
+                )
+            ],
+        }
+        if payment_term:
+            vals["invoice_payment_term_id"] = payment_term.id
+            vals["invoice_date"] = cls.today - timedelta(days=days_overdue)
+        else:
+            vals["invoice_date_due"] = due
+        if currency:
+            vals["currency_id"] = currency.id
+        move = cls.env["account.move"].with_company(company or cls.company).create(vals)
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoice, amount, on=None):
+        return (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"amount": amount, "payment_date": on or cls.today})
+            ._create_payments()
+        )
+
+    def _run(self, on=None, batch_size=None):
+        """The daily run on a given day, until no batch remains; returns the cases touched."""
+        on = on or self.today
+        with freeze_time(on):
+            engine = self.Case.sudo().with_context(debtor_care_today=on)
+            while engine._cron_daily_run(batch_size=batch_size):
+                pass
+        self.env.invalidate_all()
+
+    def _case(self, partner, company=None, on=None):
+        """The partner's latest case, seen on a given day (default: `today`)."""
+        domain = [
+            ("partner_id", "=", partner.id),
+            ("company_id", "=", (company or self.company).id),
+        ]
+        Case = self.Case.with_context(debtor_care_today=on or self.today)
+        return Case.search(domain, order="id desc", limit=1)
