@@ -11,7 +11,7 @@
     "development_status": "Alpha",
     "application": False,
     "installable": True,
-    "depends": ["account", "account_payment", "portal", "mail"],
+    "depends": ["account", "account_payment", "portal", "mail", "resource"],
     "external_dependencies": {"python": ["num2words"]},
     "data": [
         # security
@@ -20,6 +20,7 @@
         # data
         "data/debtor_care_data.xml",
         "data/debtor_care_policy_data.xml",
+        "data/debtor_care_base_rate_data.xml",
         "data/mail_template_data.xml",
         # reports
         "report/debtor_care_letter_report.xml",
@@ -30,7 +31,10 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/debtor_care_base_rate_views.xml",
         "views/debtor_care_menus.xml",
+        # wizards
+        "wizard/debtor_care_wizard_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

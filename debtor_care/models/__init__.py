@@ -2,6 +2,7 @@ from . import debtor_care_policy
 from . import debtor_care_case
 from . import debtor_care_dunning
 from . import debtor_care_run
+from . import debtor_care_base_rate
 from . import account_move
 from . import res_company
 from . import res_partner

@@ -6,6 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
+from .debtor_care_policy import TONE_ORDER
+
 _logger = logging.getLogger(__name__)
 
 CASE_STATES = [
@@ -86,6 +88,23 @@ class DebtorCareCase(models.Model):
     pause_until = fields.Date(readonly=True, copy=False, tracking=True)
     pause_reason = fields.Selection(PAUSE_REASONS, readonly=True, copy=False, tracking=True)
     error_message = fields.Text(readonly=True, copy=False)
+    last_conversation_date = fields.Date(
+        readonly=True, copy=False, help="Last call in which we reached the customer."
+    )
+    hardship_call_pending = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="After a hardship pause the next contact is a personal call with a plan offer.",
+    )
+    approved_level_id = fields.Many2one(
+        "debtor.care.level",
+        readonly=True,
+        copy=False,
+        help="Level a manager approved for a customer who needs a human.",
+    )
+    handover_blocked_reason = fields.Char(readonly=True, copy=False)
+    thank_you_sent = fields.Boolean(readonly=True, copy=False)
+    fee_move_ids = fields.One2many("account.move", "debtor_care_fee_case_id", string="Fee Invoices")
     dunning_ids = fields.One2many("debtor.care.dunning", "case_id", string="Steps", readonly=True)
     dunning_count = fields.Integer(compute="_compute_dunning_count")
     move_ids = fields.One2many("account.move", "debtor_care_case_id", string="Invoices")
@@ -206,6 +225,62 @@ class DebtorCareCase(models.Model):
         cases._process_batch(today)
         return True
 
+    def action_pause(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "debtor.care.pause.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_ids": self.ids},
+        }
+
+    def action_approve_step(self):
+        """A manager lets the next step of a customer who needs a human go ahead."""
+        if not self.env.user.has_group("debtor_care.group_debtor_care_manager"):
+            raise UserError(_("Only a Payment Care manager can approve steps."))
+        for case in self:
+            level, _repeat = case._upcoming_level()
+            if level:
+                case.approved_level_id = level
+                case.message_post(
+                    body=_(
+                        "%(user)s approved the step “%(level)s”.",
+                        user=self.env.user.name,
+                        level=level.name,
+                    )
+                )
+        return self.action_run_now()
+
+    def _set_hardship(self, until, reason, note=None):
+        """Hardship: pause, freeze fees and interest, waive booked fees, and make the next
+        contact a personal call with a plan offer. Only the reason category is stored."""
+        for case in self:
+            case.partner_id.sudo().write(
+                {
+                    "debtor_care_hardship_until": until,
+                    "debtor_care_hardship_reason": reason,
+                }
+            )
+            case.hardship_call_pending = True
+            case._waive_fees(_("Waived because of hardship."))
+            case._pause(until, "hardship", note)
+
+    def _waive_fees(self, reason):
+        """Credit the open fee invoices of the case."""
+        for move in self.fee_move_ids.filtered(
+            lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
+        ):
+            reversal = move._reverse_moves(
+                [{"ref": reason, "date": self._today(), "invoice_date": self._today()}], cancel=True
+            )
+            self.message_post(
+                body=_("Fees %(fee)s waived: %(reason)s", fee=move.name, reason=reason)
+            )
+            self.env["debtor.care.dunning"].search(
+                [("fee_move_id", "=", move.id)]
+            ).fees_frozen = True
+            reversal.debtor_care_excluded = True
+
     def action_resume(self):
         for case in self.filtered(lambda c: c.state == "paused"):
             case._lift_pause(_("Pause ended by %s.", self.env.user.name))
@@ -312,7 +387,8 @@ class DebtorCareCase(models.Model):
             SELECT aml.id, COALESCE(p.commercial_partner_id, p.id) AS partner_id, aml.move_id,
                    aml.date_maturity, aml.amount_residual AS residual,
                    aml.amount_residual_currency AS residual_currency, aml.currency_id,
-                   m.invoice_user_id, m.debtor_care_excluded AS excluded
+                   m.invoice_user_id,
+                   (m.debtor_care_excluded OR m.debtor_care_dispute_state = 'open') AS excluded
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN account_move m ON m.id = aml.move_id
@@ -522,11 +598,37 @@ class DebtorCareCase(models.Model):
                 }
             )
             case._unlink_open_calls()
+            if resolution == "paid":
+                case._send_thank_you()
             case.message_post(
                 body=_(
                     "Nothing is overdue any more: the case is resolved. Thank you for your care."
                 )
             )
+
+    def _send_thank_you(self):
+        """Once, when a case we contacted the customer about is paid (company option)."""
+        self.ensure_one()
+        contacted = self.dunning_ids.filtered(
+            lambda s: s.state == "done" and (s.action_email or s.action_letter or s.action_call)
+        )
+        partner = self.partner_id
+        if not (
+            contacted
+            and self.company_id.debtor_care_thank_you
+            and partner.email_normalized
+            and not partner.debtor_care_no_email
+            and not partner.is_blacklisted
+        ):
+            return
+        template = self.env.ref("debtor_care.mail_template_thank_you")
+        self.with_context(mail_notify_force_send=False).message_post_with_source(
+            template,
+            subtype_xmlid="mail.mt_comment",
+            message_type="comment",
+            partner_ids=partner.ids,
+        )
+        self.thank_you_sent = True
 
     def _unlink_open_calls(self):
         call_type = self.env.ref(
@@ -555,17 +657,26 @@ class DebtorCareCase(models.Model):
         decisions = self._classify(today)
         for case in self:
             decision = decisions[case.id]
-            if decision["level"] or decision.get("skip_reason"):
+            if decision["skip_reason"] and decision["repeat_skip"]:
+                continue  # the same block was logged already
+            if decision["level"]:
                 case._execute_decision(decision, today)
         self._write_run_marks(decisions, today)
 
     def _classify(self, today):
-        """Decide, for each case of the batch, which level is due and with which tone.
-        Uses a fixed number of queries whatever the batch size."""
+        """Decide, for each case of the batch, which level is due, with which tone and on
+        which channels. Uses a fixed number of queries whatever the batch size."""
         self.policy_id.level_ids.mapped("days_overdue")  # prefetch policies and levels
         self.company_id.mapped("debtor_care_min_contact_gap")
-        last_steps = self._get_last_steps()
-        return {case.id: case._decide(today, last_steps.get(case.id)) for case in self}
+        self.partner_id.mapped("debtor_care_no_email")
+        facts = {
+            "last_steps": self._get_last_steps(),
+            "history": self.partner_id._get_debtor_care_history(today, self.company_id),
+            "written": self._get_written_steps(),
+            "calls": self._count_call_attempts(today - timedelta(days=6)),
+            "disputed": self._get_disputed_partners(),
+        }
+        return {case.id: case._decide(today, facts) for case in self}
 
     def _get_last_steps(self):
         """The latest step of each case of the batch (one query)."""
@@ -587,16 +698,21 @@ class DebtorCareCase(models.Model):
         steps.mapped("state")  # prefetch them all at once
         return {case_id: steps.browse(step_id) for case_id, step_id in by_case.items()}
 
-    def _decide(self, today, last_step):
-        """The decision for one case: {'level', 'tone', 'repeat', 'skip_reason', 'next_date'}."""
+    def _decide(self, today, facts):
+        """The decision for one case: level, tone, actions, or why it is blocked."""
         self.ensure_one()
         decision = {
             "level": False,
             "tone": False,
+            "tone_note": False,
             "repeat": False,
+            "actions": [],
+            "channel_notes": [],
             "skip_reason": False,
+            "repeat_skip": False,
             "next_date": False,
         }
+        last_step = facts["last_steps"].get(self.id)
         if not self.oldest_due_date:
             return decision
         if last_step and last_step.date == today and last_step.state == "done":
@@ -604,11 +720,203 @@ class DebtorCareCase(models.Model):
         level, repeat = self._upcoming_level()
         if not level:
             return decision
-        due_on = self._level_due_date(level, repeat)
-        decision["next_date"] = due_on
-        if due_on <= today:
-            decision.update(level=level, tone=self._choose_tone(level), repeat=repeat)
+        company = self.company_id
+        due_on = company._debtor_care_next_working_day(self._level_due_date(level, repeat))
+        if due_on > today or not company._debtor_care_is_working_day(today):
+            decision["next_date"] = max(due_on, company._debtor_care_next_working_day(today))
+            return decision
+        decision.update(level=level, repeat=repeat, next_date=due_on)
+        decision["tone"], decision["tone_note"] = self._choose_tone(level, today, facts)
+        decision["actions"], decision["channel_notes"] = self._plan_actions(level, today, facts)
+        reason = self._blocking_reason(level, today, decision["actions"], facts)
+        if reason:
+            decision["skip_reason"] = reason
+            decision["repeat_skip"] = bool(
+                last_step
+                and last_step.state == "skipped"
+                and last_step.level_id == level
+                and last_step.reason == reason
+            )
+            decision["next_date"] = company._debtor_care_next_working_day(today + timedelta(days=1))
         return decision
+
+    def _on_step_skipped(self, step):
+        """Log why a due step did not happen, and ask a manager where one must decide."""
+        values = {}
+        if step.level_id.stage == "handover":
+            values["handover_blocked_reason"] = step.reason
+        if values:
+            self.write(values)
+        self.message_post(
+            body=_(
+                "Step “%(level)s” skipped: %(reason)s", level=step.level_id.name, reason=step.reason
+            )
+        )
+        if self.partner_id._debtor_care_needs_human() and self.approved_level_id != step.level_id:
+            manager = self.company_id.debtor_care_manager_user_id or self.user_id or self.env.user
+            self.activity_schedule(
+                "debtor_care.mail_activity_type_manager_task",
+                summary=_("Approve the next payment care step: %s", step.level_id.name),
+                note=_(
+                    "This customer needs a human. Please review the case and approve "
+                    "the step, or pause the case."
+                ),
+                user_id=manager.id,
+            )
+
+    # ------------------------------------------------------------------ law helpers
+    def _first_written_reminder_date(self, before=None):
+        """Date of the first e-mail or letter sent after the oldest due date."""
+        self.ensure_one()
+        domain = [
+            ("case_id", "=", self.id),
+            ("state", "=", "done"),
+            ("stage", "!=", "courtesy"),
+            "|",
+            ("action_email", "=", True),
+            ("action_letter", "=", True),
+        ]
+        if before:
+            domain.append(("date", "<", before))
+        step = self.env["debtor.care.dunning"].search(domain, order="date", limit=1)
+        return step.date or False
+
+    def _default_date(self, due_date, first_written):
+        """When the customer fell into default for an item (BGB §286): businesses 30 days
+        after the due date (or the first reminder if earlier); consumers with the first
+        reminder, or after 30 days only if the invoices say so."""
+        self.ensure_one()
+        after_30 = due_date + timedelta(days=30) if due_date else False
+        candidates = [first_written] if first_written else []
+        if self.customer_type == "business" or self.company_id.debtor_care_invoice_mentions_default:
+            candidates.append(after_30)
+        return min(filter(None, candidates), default=False)
+
+    # ------------------------------------------------------------------ empathy rules
+    def _choose_tone(self, level, today, facts):
+        """Never firmer than the level; gentler for reliable and first-time late payers
+        (they keep the previous level's tone one level longer) and always gentle in
+        hardship. Returns (tone, why)."""
+        partner = self.partner_id
+        if self.hardship_call_pending or partner._debtor_care_in_hardship(today):
+            return "gentle", _("Hardship: always the gentle tone.")
+        share, _days_late, first_time = facts["history"].get(partner.id, (100.0, 0.0, True))
+        reliable = share >= self.company_id.debtor_care_reliable_share
+        previous = self._previous_level(level)
+        if (reliable or first_time) and previous:
+            tone = min(level.tone, previous.tone, key=TONE_ORDER.get)
+            why = (
+                _("First time late")
+                if first_time
+                else _("Reliable payer (%s%% on time)", round(share))
+            )
+            return tone, _("%s: the gentler tone one level longer.", why)
+        return level.tone, _("Standard tone of the level.")
+
+    def _previous_level(self, level):
+        levels = list(self.policy_id._get_levels())
+        index = levels.index(level) if level in levels else 0
+        return levels[index - 1] if index > 0 else self.env["debtor.care.level"]
+
+    def _plan_actions(self, level, today, facts):
+        """The level's actions after the customer's wishes and the contact governor."""
+        partner, company = self.partner_id, self.company_id
+        actions, notes = level._get_actions(), []
+        if self.hardship_call_pending:
+            return ["call"], [_("After a hardship pause the next contact is a personal call.")]
+
+        def replace(old, new, note):
+            actions.remove(old)
+            if new and new not in actions:
+                actions.append(new)
+            notes.append(note)
+
+        if "email" in actions and (
+            partner.debtor_care_no_email or partner.debtor_care_channel == "letter"
+        ):
+            replace("email", "letter", _("The customer prefers no e-mails: a letter instead."))
+        if "call" in actions and partner.debtor_care_no_call:
+            fallback = "letter" if partner.debtor_care_no_email else "email"
+            replace("call", fallback, _("The customer asked not to be called: written instead."))
+        if "call" in actions:
+            rested = (
+                self.last_conversation_date
+                and (today - self.last_conversation_date).days < company.debtor_care_call_rest_days
+            )
+            if rested:
+                replace("call", None, _("No new call so soon after a conversation."))
+            elif facts["calls"].get(self.id, 0) >= company.debtor_care_max_calls_7_days:
+                replace("call", None, _("Call limit reached for the last 7 days."))
+        return actions, notes
+
+    def _blocking_reason(self, level, today, actions, facts):
+        """Why a due step must not happen (logged once), or False."""
+        if not actions:
+            return _("No channel is left for this step.")
+        if self.partner_id._debtor_care_needs_human() and self.approved_level_id != level:
+            return _("Needs a human: waiting for a manager to approve this step.")
+        if level.stage == "handover":
+            missing = self._handover_missing_conditions(today, facts)
+            if missing:
+                return _("Hand-over blocked (BDSG §31): %s", "; ".join(missing))
+        return False
+
+    def _handover_missing_conditions(self, today, facts):
+        """BDSG §31(2): due and undisputed, two written reminders after the due date, the
+        first at least four weeks ago, and the customer told in writing beforehand."""
+        missing = []
+        if self.partner_id.id in facts["disputed"]:
+            missing.append(_("a claim of this customer is disputed"))
+        written = [
+            (date, stage)
+            for date, stage in facts["written"].get(self.id, [])
+            if date > self.oldest_due_date
+        ]
+        if len(written) < 2:
+            missing.append(_("fewer than two written reminders after the due date"))
+        elif (today - min(date for date, _stage in written)).days < 28:
+            missing.append(_("the first written reminder is less than four weeks old"))
+        if not any(stage == "final" for _date, stage in written):
+            missing.append(_("the hand-over was not announced in a final written reminder"))
+        return missing
+
+    def _get_written_steps(self):
+        """{case id: [(date, stage)]} of the done e-mail or letter steps (one query)."""
+        steps = self.env["debtor.care.dunning"].search_read(
+            [
+                ("case_id", "in", self.ids),
+                ("state", "=", "done"),
+                "|",
+                ("action_email", "=", True),
+                ("action_letter", "=", True),
+            ],
+            ["case_id", "date", "stage"],
+            order="date",
+        )
+        written = defaultdict(list)
+        for step in steps:
+            written[step["case_id"][0]].append((step["date"], step["stage"]))
+        return written
+
+    def _count_call_attempts(self, since):
+        """{case id: number of call attempts since the date} (one query; the call log
+        adds the calls made by hand)."""
+        groups = self.env["debtor.care.dunning"]._read_group(
+            [("case_id", "in", self.ids), ("action_call", "=", True), ("date", ">=", since)],
+            ["case_id"],
+            ["__count"],
+        )
+        return {case.id: count for case, count in groups}
+
+    def _get_disputed_partners(self):
+        groups = self.env["account.move"]._read_group(
+            [
+                ("commercial_partner_id", "in", self.partner_id.ids),
+                ("debtor_care_dispute_state", "=", "open"),
+            ],
+            ["commercial_partner_id"],
+        )
+        return {partner.id for (partner,) in groups}
 
     def _upcoming_level(self):
         """The level the case goes to next (never two at once), and whether it is a
@@ -640,11 +948,7 @@ class DebtorCareCase(models.Model):
         level, repeat = self._upcoming_level()
         if not level or not self.oldest_due_date:
             return False
-        return self._level_due_date(level, repeat)
-
-    def _choose_tone(self, level):
-        """The tone of the step: the level's tone (the empathy rules refine it)."""
-        return level.tone
+        return self.company_id._debtor_care_next_working_day(self._level_due_date(level, repeat))
 
     def _write_run_marks(self, decisions, today):
         """Mark the batch as looked at today and store when each case needs action next,
@@ -669,7 +973,10 @@ class DebtorCareCase(models.Model):
         try:
             with self.env.cr.savepoint():
                 step = Dunning._create_step(self, decision, today)
-                step._perform_actions()
+                if step.state == "skipped":
+                    self._on_step_skipped(step)
+                else:
+                    step._perform_actions()
         except Exception as error:
             _logger.exception("Payment care step failed for case %s", self.display_name)
             message = str(error) or error.__class__.__name__

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
@@ -55,6 +55,12 @@ class DebtorCareDunning(models.Model):
     channel_note = fields.Char(
         readonly=True, help="Channel changes, e.g. a letter instead of an e-mail."
     )
+    planned_actions = fields.Char(readonly=True, help="The actions decided for this step.")
+    fees_frozen = fields.Boolean(readonly=True, help="Hardship: no fees and no interest.")
+    debt_advice = fields.Boolean(
+        readonly=True, help="The communication points to free debt advice."
+    )
+    fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
     line_ids = fields.Many2many("account.move.line", string="Overdue Items", readonly=True)
     snapshot = fields.Json(readonly=True, help="The overdue items and amounts as they were told.")
@@ -94,9 +100,13 @@ class DebtorCareDunning(models.Model):
     # ------------------------------------------------------------------ creation
     @api.model
     def _create_step(self, case, decision, today):
-        """The step record with the snapshot of what is overdue at this moment."""
+        """The step record with the snapshot of what is overdue at this moment, and the
+        default interest and fees it shows."""
         lines = case._get_overdue_lines(today)[case.id]
-        credits = case.amount_credit
+        snapshot = self._snapshot_lines(lines, today)
+        frozen = case.hardship_call_pending or case.partner_id._debtor_care_in_hardship(today)
+        if not frozen:
+            self._add_interest(case, snapshot, today)
         values = {
             "case_id": case.id,
             "level_id": decision["level"].id if decision["level"] else False,
@@ -106,13 +116,38 @@ class DebtorCareDunning(models.Model):
             "tone": decision.get("tone") or False,
             "tone_note": decision.get("tone_note") or False,
             "repeated": decision.get("repeat", False),
+            "channel_note": " ".join(decision.get("channel_notes") or []) or False,
+            "planned_actions": ",".join(decision.get("actions") or []),
             "move_ids": [(6, 0, lines.move_id.ids)],
             "line_ids": [(6, 0, lines.ids)],
-            "snapshot": self._snapshot_lines(lines, today),
+            "snapshot": snapshot,
             "amount_overdue": sum(lines.mapped("amount_residual")),
-            "amount_credit": credits,
+            "amount_credit": case.amount_credit,
+            "amount_interest": sum(item.get("interest", 0.0) for item in snapshot),
+            "fees_frozen": frozen,
+            "debt_advice": frozen or (decision["level"] and decision["level"].stage != "reminder"),
         }
         return self.create(values)
+
+    @api.model
+    def _add_interest(self, case, snapshot, today):
+        """Default interest per item (BGB §288): base rate + 5 points for consumers, + 9 for
+        businesses, from the day after default began (§286)."""
+        points = 9.0 if case.customer_type == "business" else 5.0
+        first_written = case._first_written_reminder_date()
+        BaseRate = self.env["debtor.care.base.rate"]
+        for item in snapshot:
+            default_on = case._default_date(
+                fields.Date.to_date(item["date_maturity"]), first_written
+            )
+            if default_on and default_on < today:
+                amount = BaseRate._compute_interest(
+                    item["residual"],
+                    default_on + timedelta(days=1),
+                    today + timedelta(days=1),
+                    points,
+                )
+                item["interest"] = case.currency_id.round(amount)
 
     @api.model
     def _snapshot_lines(self, lines, today):
@@ -144,6 +179,9 @@ class DebtorCareDunning(models.Model):
                 **item,
                 "invoice_date_fmt": format_date(lang_env, item["invoice_date"]),
                 "date_maturity_fmt": format_date(lang_env, item["date_maturity"]),
+                "interest_fmt": format_amount(
+                    lang_env, item.get("interest", 0.0), self.currency_id
+                ),
                 "residual_fmt": format_amount(
                     lang_env, item["residual_currency"], by_id[item["currency_id"]]
                 ),
@@ -176,10 +214,12 @@ class DebtorCareDunning(models.Model):
         if self.state != "done":
             return
         case = self.case_id
-        actions = self.level_id._get_actions()
-        actions = self._apply_channel_rules(actions)
+        actions = self._apply_channel_rules(
+            self.planned_actions.split(",") if self.planned_actions else []
+        )
         for action in actions:
             getattr(self, f"_do_{action}")()
+        self._book_fees(actions)
         case.write(self._case_values_after_step())
         self.move_ids.write(
             {
@@ -201,7 +241,13 @@ class DebtorCareDunning(models.Model):
         )
 
     def _case_values_after_step(self):
-        values = {"level_id": self.level_id.id, "error_message": False}
+        values = {
+            "level_id": self.level_id.id,
+            "error_message": False,
+            "approved_level_id": False,
+            "hardship_call_pending": False,
+            "handover_blocked_reason": False,
+        }
         if self.action_email or self.action_call or self.action_letter:
             values["last_contact_date"] = self.date
         return values
@@ -214,7 +260,8 @@ class DebtorCareDunning(models.Model):
             actions.remove("email")
             if "letter" not in actions:
                 actions.append("letter")
-            self.channel_note = _("No usable e-mail address: a letter is sent instead.")
+            note = _("No usable e-mail address: a letter is sent instead.")
+            self.channel_note = " ".join(filter(None, [self.channel_note, note]))
         return actions
 
     def _get_recipient(self):
@@ -226,6 +273,78 @@ class DebtorCareDunning(models.Model):
     def _can_email(self):
         recipient = self._get_recipient()
         return bool(recipient.email_normalized) and not recipient.is_blacklisted
+
+    def _get_interest_fmt(self):
+        self.ensure_one()
+        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
+        return (
+            format_amount(lang_env, self.amount_interest, self.currency_id)
+            if self.amount_interest
+            else ""
+        )
+
+    # ------------------------------------------------------------------ fees
+    def _compute_fee(self, actions):
+        """Fees under German law: e-mails and calls are free; for consumers the reminder
+        that puts them into default is free and later letters carry the configured material
+        cost; businesses pay the EUR 40 flat fee once per invoice in default (if enabled)."""
+        case, company = self.case_id, self.company_id
+        if self.fees_frozen:
+            return 0.0, self.env["account.move"]
+        if case.customer_type == "business":
+            if not company.debtor_care_b2b_flat_fee:
+                return 0.0, self.env["account.move"]
+            first_written = case._first_written_reminder_date(before=self.date)
+            moves = self.move_ids.filtered(
+                lambda m: not m.debtor_care_flat_fee_charged
+                and ((d := case._default_date(m.invoice_date_due, first_written)) and d < self.date)
+            )
+            flat = self.env.ref("base.EUR")._convert(40.0, self.currency_id, company, self.date)
+            return flat * len(moves), moves
+        if (
+            "letter" in actions
+            and company.debtor_care_letter_fee > 0
+            and case._first_written_reminder_date(before=self.date)
+        ):
+            return company.debtor_care_letter_fee, self.env["account.move"]
+        return 0.0, self.env["account.move"]
+
+    def _book_fees(self, actions):
+        """Fees are booked as a separate posted invoice linked to the case (left out of
+        dunning itself), so the accounts stay true and a waiver is a plain credit note."""
+        amount, flat_fee_moves = self._compute_fee(actions)
+        if self.currency_id.is_zero(amount):
+            return
+        product = self.env.ref("debtor_care.product_dunning_fees")
+        fee_move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "invoice_date": self.date,
+                    "invoice_date_due": self.date + timedelta(days=14),
+                    "debtor_care_fee_case_id": self.case_id.id,
+                    "debtor_care_excluded": True,
+                    "debtor_care_exclusion_reason": _("Dunning fees are not dunned themselves."),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": _("Reminder fees (%s)", self.case_id.name),
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        fee_move.action_post()
+        flat_fee_moves.write({"debtor_care_flat_fee_charged": True})
+        self.write({"amount_fee": amount, "fee_move_id": fee_move.id})
 
     def _do_email(self):
         template = self.level_id._get_mail_template(self.tone)
@@ -267,7 +386,7 @@ class DebtorCareDunning(models.Model):
         self.write({"action_call": True, "activity_id": activity.id})
 
     def _call_deadline(self):
-        return self.date
+        return self.company_id._debtor_care_next_working_day(self.date)
 
     def _get_call_note(self):
         """Context for the call; the call flow replaces this with a full script."""

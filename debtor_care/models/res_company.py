@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 from odoo import fields, models
 
 
@@ -32,6 +34,52 @@ class ResCompany(models.Model):
         help="Attach the invoices' existing PDFs to reminder e-mails.",
     )
 
+    # empathy rules
+    debtor_care_reliable_share = fields.Float(
+        string="Reliable Payer From (%)",
+        default=90.0,
+        help="Share of invoices paid on time over the last 24 months from which a customer "
+        "counts as a reliable payer and keeps the gentler tone one level longer.",
+    )
+    debtor_care_hardship_days = fields.Integer(string="Hardship Pause (Days)", default=30)
+    debtor_care_support_retention_days = fields.Integer(
+        string="Erase Support Details After (Days)",
+        default=90,
+        help="Hardship details are erased this many days after the customer's case resolved.",
+    )
+    debtor_care_debt_advice_url = fields.Char(
+        string="Free Debt Advice",
+        default="https://www.verbraucherzentrale.de",
+        help="Pointed to in every written communication to a customer in hardship and in "
+        "second and later reminders.",
+    )
+    debtor_care_thank_you = fields.Boolean(
+        string="Thank-you E-mail",
+        default=True,
+        help="Thank the customer once when the case resolves by payment after a contact.",
+    )
+    # contact governor
+    debtor_care_max_calls_7_days = fields.Integer(string="Call Attempts per 7 Days", default=7)
+    debtor_care_call_rest_days = fields.Integer(
+        string="No Call After a Conversation (Days)", default=7
+    )
+    # German law defaults
+    debtor_care_invoice_mentions_default = fields.Boolean(
+        string="Invoices Mention Default After 30 Days",
+        help="BGB §286(3): consumers are in default 30 days after the due date only when the "
+        "invoice says so; otherwise the first reminder puts them in default.",
+    )
+    debtor_care_letter_fee = fields.Monetary(
+        string="Reminder Letter Fee (Consumers)",
+        currency_field="currency_id",
+        default=0.0,
+        help="Material costs only; courts accepted about EUR 0.76-1.20. The reminder that puts "
+        "the customer into default and all e-mails and calls stay free.",
+    )
+    debtor_care_b2b_flat_fee = fields.Boolean(
+        string="EUR 40 Flat Fee for Businesses", help="BGB §288(5): once per invoice in default."
+    )
+
     def _get_debtor_care_default_policy(self, customer_type):
         self.ensure_one()
         policy = (
@@ -43,3 +91,28 @@ class ResCompany(models.Model):
             return policy
         xmlid = f"debtor_care.debtor_care_policy_{customer_type or 'consumer'}_de"
         return self.env.ref(xmlid, raise_if_not_found=False) or self.env["debtor.care.policy"]
+
+    def _debtor_care_is_working_day(self, day):
+        """Contacts only on working days of the company calendar: no weekends off the
+        calendar, no Sundays, no public holidays (global leaves)."""
+        self.ensure_one()
+        if day.weekday() == 6:
+            return False
+        calendar = self.resource_calendar_id
+        if not calendar:
+            return True
+        if not calendar._works_on_date(day):
+            return False
+        start, end = datetime.combine(day, time.min), datetime.combine(day, time.max)
+        return not calendar.global_leave_ids.filtered(
+            lambda leave: leave.date_from <= end and leave.date_to >= start
+        )
+
+    def _debtor_care_next_working_day(self, day):
+        """The day itself if it is a working day, else the next one."""
+        self.ensure_one()
+        for offset in range(31):
+            candidate = day + timedelta(days=offset)
+            if self._debtor_care_is_working_day(candidate):
+                return candidate
+        return day

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -21,3 +21,46 @@ class ResConfigSettings(models.TransientModel):
     debtor_care_attach_invoices = fields.Boolean(
         related="company_id.debtor_care_attach_invoices", readonly=False
     )
+    debtor_care_reliable_share = fields.Float(
+        related="company_id.debtor_care_reliable_share", readonly=False
+    )
+    debtor_care_hardship_days = fields.Integer(
+        related="company_id.debtor_care_hardship_days", readonly=False
+    )
+    debtor_care_support_retention_days = fields.Integer(
+        related="company_id.debtor_care_support_retention_days", readonly=False
+    )
+    debtor_care_debt_advice_url = fields.Char(
+        related="company_id.debtor_care_debt_advice_url", readonly=False
+    )
+    debtor_care_thank_you = fields.Boolean(
+        related="company_id.debtor_care_thank_you", readonly=False
+    )
+    debtor_care_max_calls_7_days = fields.Integer(
+        related="company_id.debtor_care_max_calls_7_days", readonly=False
+    )
+    debtor_care_call_rest_days = fields.Integer(
+        related="company_id.debtor_care_call_rest_days", readonly=False
+    )
+    debtor_care_invoice_mentions_default = fields.Boolean(
+        related="company_id.debtor_care_invoice_mentions_default", readonly=False
+    )
+    debtor_care_letter_fee = fields.Monetary(
+        related="company_id.debtor_care_letter_fee", readonly=False, currency_field="currency_id"
+    )
+    debtor_care_b2b_flat_fee = fields.Boolean(
+        related="company_id.debtor_care_b2b_flat_fee", readonly=False
+    )
+
+    @api.onchange("debtor_care_letter_fee")
+    def _onchange_debtor_care_letter_fee(self):
+        if self.debtor_care_letter_fee > 1.20:
+            return {
+                "warning": {
+                    "title": self.env._("Reminder fee above material costs"),
+                    "message": self.env._(
+                        "German courts accepted about EUR 0.76 to 1.20 per reminder letter for "
+                        "consumers and rejected EUR 2.50 and more (BGH VIII ZR 95/18)."
+                    ),
+                }
+            }

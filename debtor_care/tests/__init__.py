@@ -1,3 +1,4 @@
 from . import test_install
 from . import test_ui
 from . import test_debtor_care_case
+from . import test_debtor_care_empathy

@@ -1,0 +1,2 @@
+from . import debtor_care_pause_wizard
+from . import debtor_care_dispute_wizard

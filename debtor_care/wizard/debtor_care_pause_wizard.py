@@ -1,0 +1,48 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.debtor_care_case import PAUSE_REASONS
+from ..models.res_partner import HARDSHIP_REASONS
+
+
+class DebtorCarePauseWizard(models.TransientModel):
+    """Pause care cases until a date, for a reason; hardship also freezes fees and
+    interest and makes the next contact a personal call."""
+
+    _name = "debtor.care.pause.wizard"
+    _description = "Pause Payment Care"
+
+    case_ids = fields.Many2many("debtor.care.case", required=True)
+    reason = fields.Selection(PAUSE_REASONS, required=True, default="time")
+    date_until = fields.Date(string="Until", required=True)
+    hardship_reason = fields.Selection(HARDSHIP_REASONS)
+    note = fields.Char(help="A short note for the team. No health details.")
+
+    @api.onchange("reason")
+    def _onchange_reason(self):
+        today = fields.Date.context_today(self)
+        company = self.case_ids.company_id[:1] or self.env.company
+        days = company.debtor_care_hardship_days if self.reason == "hardship" else 14
+        self.date_until = today + timedelta(days=days)
+
+    def action_confirm(self):
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date_until <= today:
+            raise UserError(self.env._("The pause must end after today."))
+        if self.date_until > today + timedelta(days=180):
+            raise UserError(
+                self.env._("A pause can last at most 180 days; extend it later if needed.")
+            )
+        cases = self.case_ids.filtered(lambda c: c.state in ("open", "paused"))
+        if self.reason == "hardship":
+            if not self.env.user.has_group("debtor_care.group_debtor_care_manager"):
+                raise UserError(self.env._("Only a Payment Care manager can record hardship."))
+            if not self.hardship_reason:
+                raise UserError(self.env._("Please choose the hardship reason category."))
+            cases._set_hardship(self.date_until, self.hardship_reason, self.note)
+        else:
+            cases._pause(self.date_until, self.reason, self.note)
+        return {"type": "ir.actions.act_window_close"}
