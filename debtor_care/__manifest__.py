@@ -22,11 +22,13 @@
         "data/debtor_care_policy_data.xml",
         "data/debtor_care_base_rate_data.xml",
         "data/mail_template_data.xml",
+        "data/debtor_care_call_script.xml",
         # reports
         "report/debtor_care_letter_report.xml",
         # views
         "views/debtor_care_case_views.xml",
         "views/debtor_care_dunning_views.xml",
+        "views/debtor_care_call_views.xml",
         "views/debtor_care_policy_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

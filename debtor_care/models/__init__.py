@@ -2,6 +2,9 @@ from . import debtor_care_policy
 from . import debtor_care_case
 from . import debtor_care_dunning
 from . import debtor_care_run
+from . import debtor_care_call
+from . import debtor_care_promise
+from . import mail_activity
 from . import debtor_care_base_rate
 from . import account_move
 from . import res_company

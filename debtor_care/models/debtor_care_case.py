@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_date
 
 from .debtor_care_policy import TONE_ORDER
 
@@ -104,6 +104,11 @@ class DebtorCareCase(models.Model):
     )
     handover_blocked_reason = fields.Char(readonly=True, copy=False)
     thank_you_sent = fields.Boolean(readonly=True, copy=False)
+    call_ids = fields.One2many("debtor.care.call", "case_id", string="Calls")
+    promise_ids = fields.One2many("debtor.care.promise", "case_id", string="Promises")
+    unreached_calls = fields.Integer(
+        readonly=True, copy=False, help="Call attempts in a row that did not reach the customer."
+    )
     fee_move_ids = fields.One2many("account.move", "debtor_care_fee_case_id", string="Fee Invoices")
     dunning_ids = fields.One2many("debtor.care.dunning", "case_id", string="Steps", readonly=True)
     dunning_count = fields.Integer(compute="_compute_dunning_count")
@@ -250,6 +255,97 @@ class DebtorCareCase(models.Model):
                     )
                 )
         return self.action_run_now()
+
+    def action_log_call(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log a Call"),
+            "res_model": "debtor.care.call.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def _accountant(self):
+        self.ensure_one()
+        return self.company_id.debtor_care_manager_user_id or self.user_id or self.env.user
+
+    def _schedule_call(self, day, reason=None):
+        """A call task for the responsible user on a working day, with the script."""
+        self.ensure_one()
+        deadline = self.company_id._debtor_care_next_working_day(day)
+        user = self.user_id or self.company_id.debtor_care_user_id or self.env.user
+        return self.activity_schedule(
+            "debtor_care.mail_activity_type_payment_call",
+            date_deadline=deadline,
+            summary=_(
+                "Payment care call: %(name)s (%(window)s)",
+                name=self.partner_id.name,
+                window=self.partner_id._debtor_care_phone_window(),
+            ),
+            note=self._render_call_script(reason),
+            user_id=user.id,
+        )
+
+    def _render_call_script(self, reason=None):
+        """The call script in the customer's language: who we are, what is open, what
+        happened so far, questions to ask, options to offer and phrases to avoid."""
+        self.ensure_one()
+        lang = self._get_partner_lang()
+        case = self.with_context(lang=lang)
+        today = self._today()
+        lines = case._get_overdue_lines(today)[self.id]
+        values = {
+            "case": case,
+            "reason": reason,
+            "lines": lines.sorted(lambda aml: (aml.date_maturity, aml.id)),
+            "today": today,
+            "steps": case.dunning_ids.filtered(lambda s: s.state == "done")[:3],
+            "promises": case.promise_ids[:3],
+            "portal_url": self.get_base_url() + self.sudo().get_portal_url(),
+            "max_days": case.company_id.debtor_care_max_delay_days,
+            "format_amount": lambda amount, currency: format_amount(case.env, amount, currency),
+            "format_date": lambda date: format_date(case.env, date),
+        }
+        return (
+            self.env["ir.qweb"].with_context(lang=lang)._render("debtor_care.call_script", values)
+        )
+
+    def _after_unreached_call(self, today):
+        """Retry within the governor's limits; after three unreached attempts in a row the
+        level's written channel takes over."""
+        self.ensure_one()
+        self.unreached_calls += 1
+        if self.unreached_calls >= 3:
+            return self._written_fallback(today, _("Three calls did not reach the customer."))
+        attempts = self._count_call_attempts(today - timedelta(days=6)).get(self.id, 0)
+        if attempts >= self.company_id.debtor_care_max_calls_7_days:
+            return self._written_fallback(today, _("Call limit reached for the last 7 days."))
+        return self._schedule_call(
+            today + timedelta(days=1), _("Second try: we could not reach the customer.")
+        )
+
+    def _written_fallback(self, today, reason):
+        """Write instead of calling: an e-mail (or a letter) at the current level, now."""
+        self.ensure_one()
+        self.unreached_calls = 0
+        self._unlink_open_calls()
+        partner = self.partner_id
+        channel = (
+            "letter" if (partner.debtor_care_no_email or not partner.email_normalized) else "email"
+        )
+        decision = {
+            "level": self.level_id or self.policy_id._get_levels()[:1],
+            "tone": (self.level_id or self.policy_id._get_levels()[:1]).tone,
+            "tone_note": False,
+            "repeat": False,
+            "actions": [channel],
+            "channel_notes": [reason],
+            "skip_reason": False,
+        }
+        if decision["level"]:
+            self._execute_decision(decision, today)
 
     def _set_hardship(self, until, reason, note=None):
         """Hardship: pause, freeze fees and interest, waive booked fees, and make the next
@@ -508,6 +604,7 @@ class DebtorCareCase(models.Model):
         alive._write_aggregates(aggregates)
         self._link_moves(alive, aggregates)
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
+        self.env["debtor.care.promise"]._check_promises(company, today)
         return stats
 
     @api.model
@@ -598,6 +695,7 @@ class DebtorCareCase(models.Model):
                 }
             )
             case._unlink_open_calls()
+            case.promise_ids.filtered(lambda p: p.state == "pending")._close("kept", today)
             if resolution == "paid":
                 case._send_thank_you()
             case.message_post(
@@ -835,7 +933,7 @@ class DebtorCareCase(models.Model):
             partner.debtor_care_no_email or partner.debtor_care_channel == "letter"
         ):
             replace("email", "letter", _("The customer prefers no e-mails: a letter instead."))
-        if "call" in actions and partner.debtor_care_no_call:
+        if "call" in actions and (partner.debtor_care_no_call or partner.debtor_care_phone_invalid):
             fallback = "letter" if partner.debtor_care_no_email else "email"
             replace("call", fallback, _("The customer asked not to be called: written instead."))
         if "call" in actions:

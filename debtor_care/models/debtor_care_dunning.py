@@ -375,31 +375,11 @@ class DebtorCareDunning(models.Model):
         return self.move_ids.invoice_pdf_report_id
 
     def _do_call(self):
-        case = self.case_id
-        activity = case.activity_schedule(
-            "debtor_care.mail_activity_type_payment_call",
-            date_deadline=self._call_deadline(),
-            summary=_("Payment care call: %s", case.partner_id.name),
-            note=self._get_call_note(),
-            user_id=(case.user_id or self.company_id.debtor_care_user_id or self.env.user).id,
-        )
+        reason = False
+        if self.case_id.hardship_call_pending:
+            reason = _("After a hardship pause: be gentle and offer a payment plan.")
+        activity = self.case_id._schedule_call(self.date, reason)
         self.write({"action_call": True, "activity_id": activity.id})
-
-    def _call_deadline(self):
-        return self.company_id._debtor_care_next_working_day(self.date)
-
-    def _get_call_note(self):
-        """Context for the call; the call flow replaces this with a full script."""
-        lines = self._get_mail_lines()
-        items = Markup("").join(
-            Markup("<li>%s: %s (%s)</li>")
-            % (item["name"], item["residual_fmt"], item["date_maturity_fmt"])
-            for item in lines
-        )
-        return Markup("<p>%s</p><ul>%s</ul>") % (
-            _("Please call the customer in a friendly way about these overdue items:"),
-            items,
-        )
 
     def _do_letter(self):
         self.write({"action_letter": True, "letter_state": "to_render"})

@@ -58,6 +58,11 @@ class ResCompany(models.Model):
         default=True,
         help="Thank the customer once when the case resolves by payment after a contact.",
     )
+    debtor_care_max_delay_days = fields.Integer(
+        string="More Time, at Most (Days)",
+        default=30,
+        help="How much more time a customer can be given without a payment plan.",
+    )
     # contact governor
     debtor_care_max_calls_7_days = fields.Integer(string="Call Attempts per 7 Days", default=7)
     debtor_care_call_rest_days = fields.Integer(

@@ -52,6 +52,12 @@ class ResPartner(models.Model):
     debtor_care_phone_to = fields.Float(string="Call Until", default=20.0)
     debtor_care_no_email = fields.Boolean(string="No Reminder E-mails")
     debtor_care_no_call = fields.Boolean(string="No Calls")
+    debtor_care_phone_invalid = fields.Boolean(
+        string="Phone Number Wrong", help="A call reached a wrong number: no calls until fixed."
+    )
+    debtor_care_call_ids = fields.One2many(
+        "debtor.care.call", "partner_id", string="Payment Care Calls"
+    )
     # support needs: managers only, never on the portal, in e-mails or exports
     debtor_care_hardship_until = fields.Date(string="Hardship Until", groups=MANAGER, copy=False)
     debtor_care_hardship_reason = fields.Selection(

@@ -2,3 +2,4 @@ from . import test_install
 from . import test_ui
 from . import test_debtor_care_case
 from . import test_debtor_care_empathy
+from . import test_debtor_care_call

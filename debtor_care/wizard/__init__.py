@@ -1,2 +1,3 @@
 from . import debtor_care_pause_wizard
 from . import debtor_care_dispute_wizard
+from . import debtor_care_call_wizard

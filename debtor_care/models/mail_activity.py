@@ -1,0 +1,29 @@
+from odoo import models
+from odoo.tools import html2plaintext
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """A payment care call is never completed silently: marking the task done without
+        the call form still leaves a call record with the feedback."""
+        if not self.env.context.get("debtor_care_call_logged"):
+            call_type = self.env.ref(
+                "debtor_care.mail_activity_type_payment_call", raise_if_not_found=False
+            )
+            Call = self.env["debtor.care.call"].sudo()
+            for activity in self.filtered(
+                lambda a: call_type
+                and a.activity_type_id == call_type
+                and a.res_model == "debtor.care.case"
+            ):
+                Call.create(
+                    {
+                        "case_id": activity.res_id,
+                        "result": "unknown",
+                        "user_id": self.env.user.id,
+                        "note": (html2plaintext(feedback or "") or "")[:500] or False,
+                    }
+                )
+        return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
