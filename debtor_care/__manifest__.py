@@ -25,10 +25,12 @@
         "data/debtor_care_call_script.xml",
         # reports
         "report/debtor_care_letter_report.xml",
+        "report/debtor_care_agreement_report.xml",
         # views
         "views/debtor_care_case_views.xml",
         "views/debtor_care_dunning_views.xml",
         "views/debtor_care_call_views.xml",
+        "views/debtor_care_agreement_views.xml",
         "views/debtor_care_policy_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

@@ -4,6 +4,7 @@ from . import debtor_care_dunning
 from . import debtor_care_run
 from . import debtor_care_call
 from . import debtor_care_promise
+from . import debtor_care_agreement
 from . import mail_activity
 from . import debtor_care_base_rate
 from . import account_move

@@ -114,6 +114,7 @@ class DebtorCareCall(models.Model):
         return promise
 
     def _outcome_plan(self, case, today, *args):
+        action = case.action_new_agreement(origin="call")
         accountant = case._accountant()
         case.activity_schedule(
             "mail.mail_activity_data_todo",
@@ -122,6 +123,7 @@ class DebtorCareCall(models.Model):
             user_id=accountant.id,
         )
         case._pause(today + timedelta(days=14), "agreement", _("A payment plan is being prepared."))
+        return action
 
     def _outcome_hardship(self, case, today, _amount, _date, hardship_reason):
         until = today + timedelta(days=case.company_id.debtor_care_hardship_days)

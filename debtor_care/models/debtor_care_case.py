@@ -106,6 +106,7 @@ class DebtorCareCase(models.Model):
     thank_you_sent = fields.Boolean(readonly=True, copy=False)
     call_ids = fields.One2many("debtor.care.call", "case_id", string="Calls")
     promise_ids = fields.One2many("debtor.care.promise", "case_id", string="Promises")
+    agreement_ids = fields.One2many("debtor.care.agreement", "case_id", string="Agreements")
     unreached_calls = fields.Integer(
         readonly=True, copy=False, help="Call attempts in a row that did not reach the customer."
     )
@@ -265,6 +266,25 @@ class DebtorCareCase(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_case_id": self.id},
+        }
+
+    def action_new_agreement(self, origin="backoffice"):
+        """A draft agreement pre-filled with the overdue invoices, opened in its form."""
+        self.ensure_one()
+        agreement = self.env["debtor.care.agreement"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "case_id": self.id,
+                "company_id": self.company_id.id,
+                "origin": origin,
+                "move_ids": [(6, 0, self.overdue_line_ids.move_id.ids)],
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "debtor.care.agreement",
+            "res_id": agreement.id,
+            "view_mode": "form",
         }
 
     def _accountant(self):
@@ -475,8 +495,7 @@ class DebtorCareCase(models.Model):
             partner_filter = SQL(
                 "AND COALESCE(p.commercial_partner_id, p.id) = ANY(%s)", list(partner_ids)
             )
-        self.env["account.move.line"].flush_model()
-        self.env["account.move"].flush_model()
+        self.env.flush_all()  # partners, moves, lines, disputes and agreements alike
         self.env.cr.execute(
             SQL(
                 """
@@ -484,7 +503,11 @@ class DebtorCareCase(models.Model):
                    aml.date_maturity, aml.amount_residual AS residual,
                    aml.amount_residual_currency AS residual_currency, aml.currency_id,
                    m.invoice_user_id,
-                   (m.debtor_care_excluded OR m.debtor_care_dispute_state = 'open') AS excluded
+                   (m.debtor_care_excluded OR m.debtor_care_dispute_state = 'open'
+                    OR EXISTS (SELECT 1 FROM debtor_care_agreement_move_rel r
+                                 JOIN debtor_care_agreement a ON a.id = r.agreement_id
+                                WHERE r.move_id = m.id AND a.state = 'active')
+                   ) AS excluded
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN account_move m ON m.id = aml.move_id
@@ -605,6 +628,7 @@ class DebtorCareCase(models.Model):
         self._link_moves(alive, aggregates)
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
         self.env["debtor.care.promise"]._check_promises(company, today)
+        self.env["debtor.care.agreement"]._check_agreements(company, today)
         return stats
 
     @api.model

@@ -63,6 +63,28 @@ class ResCompany(models.Model):
         default=30,
         help="How much more time a customer can be given without a payment plan.",
     )
+    # instalment agreements
+    debtor_care_max_installments = fields.Integer(string="Maximum Instalments", default=12)
+    debtor_care_min_installment = fields.Monetary(
+        string="Minimum Instalment", currency_field="currency_id", default=25.0
+    )
+    debtor_care_max_duration_days = fields.Integer(
+        string="Maximum Plan Duration (Days)", default=365
+    )
+    debtor_care_auto_approve_plans = fields.Boolean(
+        string="Approve Portal Plans Automatically",
+        default=True,
+        help="Plans proposed on the portal within the limits become active when accepted.",
+    )
+    debtor_care_agreement_grace_days = fields.Integer(string="Instalment Grace (Days)", default=5)
+    debtor_care_agreement_breach_days = fields.Integer(
+        string="Broken After (Days Missed)",
+        default=14,
+        help="An agreement breaks when one instalment is missed by more than this many days...",
+    )
+    debtor_care_agreement_breach_count = fields.Integer(
+        string="...or When This Many Are Missed", default=2
+    )
     # contact governor
     debtor_care_max_calls_7_days = fields.Integer(string="Call Attempts per 7 Days", default=7)
     debtor_care_call_rest_days = fields.Integer(

@@ -52,6 +52,21 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.debtor_care_b2b_flat_fee", readonly=False
     )
 
+    debtor_care_max_installments = fields.Integer(
+        related="company_id.debtor_care_max_installments", readonly=False
+    )
+    debtor_care_min_installment = fields.Monetary(
+        related="company_id.debtor_care_min_installment",
+        readonly=False,
+        currency_field="currency_id",
+    )
+    debtor_care_max_duration_days = fields.Integer(
+        related="company_id.debtor_care_max_duration_days", readonly=False
+    )
+    debtor_care_auto_approve_plans = fields.Boolean(
+        related="company_id.debtor_care_auto_approve_plans", readonly=False
+    )
+
     @api.onchange("debtor_care_letter_fee")
     def _onchange_debtor_care_letter_fee(self):
         if self.debtor_care_letter_fee > 1.20:

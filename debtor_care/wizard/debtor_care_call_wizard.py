@@ -88,7 +88,9 @@ class DebtorCareCallWizard(models.TransientModel):
             }
         )
         self._close_call_task()
-        call._apply_outcome(self.promise_amount, self.promise_date, self.hardship_reason)
+        result = call._apply_outcome(self.promise_amount, self.promise_date, self.hardship_reason)
+        if isinstance(result, dict):
+            return result  # e.g. the pre-filled agreement form
         return {"type": "ir.actions.act_window_close"}
 
     def _close_call_task(self):

@@ -1,0 +1,396 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_round
+
+FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
+STATES = [
+    ("draft", "Draft"),
+    ("proposed", "Proposed"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("broken", "Broken"),
+    ("cancelled", "Cancelled"),
+]
+LINE_STATES = [
+    ("open", "Open"),
+    ("partial", "Partly paid"),
+    ("paid", "Paid"),
+    ("late", "Late"),
+    ("missed", "Missed"),
+]
+
+
+class DebtorCareAgreement(models.Model):
+    """An instalment agreement (Ratenzahlung) the customer accepts: a schedule tracked
+    against the real payments of the invoices it covers."""
+
+    _name = "debtor.care.agreement"
+    _description = "Instalment Agreement"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, readonly=True, default="/", copy=False)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    case_id = fields.Many2one("debtor.care.case", index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(STATES, default="draft", required=True, tracking=True, index=True)
+    origin = fields.Selection(
+        [("backoffice", "Back office"), ("call", "Call"), ("portal", "Portal")],
+        default="backoffice",
+        required=True,
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "debtor_care_agreement_move_rel",
+        "agreement_id",
+        "move_id",
+        string="Covered Invoices",
+        domain="[('partner_id', 'child_of', partner_id), ('move_type', '=', 'out_invoice'),"
+        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    amount_total = fields.Monetary(
+        string="Total",
+        compute="_compute_amount_total",
+        store=True,
+        readonly=False,
+        help="The open amount of the covered invoices when the agreement was made.",
+    )
+    down_payment = fields.Monetary()
+    installment_count = fields.Integer(string="Instalments", default=3)
+    frequency = fields.Selection(FREQUENCIES, default="monthly", required=True)
+    first_date = fields.Date(
+        string="First Due Date",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=14),
+    )
+    line_ids = fields.One2many(
+        "debtor.care.agreement.line", "agreement_id", string="Schedule", copy=True
+    )
+    amount_paid = fields.Monetary(readonly=True, copy=False)
+    accepted_by = fields.Char(readonly=True, copy=False)
+    accepted_on = fields.Datetime(readonly=True, copy=False)
+    accepted_ip = fields.Char(string="Accepted From IP", readonly=True, copy=False)
+    acceptance_channel = fields.Selection(
+        [("portal", "Portal"), ("phone", "Phone"), ("paper", "Paper")], readonly=True, copy=False
+    )
+    acceptance_note = fields.Char(readonly=True, copy=False)
+    date_start = fields.Date(readonly=True, copy=False)
+    date_end = fields.Date(compute="_compute_date_end", store=True)
+
+    @api.depends("move_ids", "state")
+    def _compute_amount_total(self):
+        for agreement in self:
+            if agreement.state == "draft":
+                agreement.amount_total = sum(agreement.move_ids.mapped("amount_residual_signed"))
+
+    @api.depends("line_ids.date_due")
+    def _compute_date_end(self):
+        for agreement in self:
+            agreement.date_end = max(agreement.line_ids.mapped("date_due"), default=False)
+
+    def _compute_access_url(self):
+        result = super()._compute_access_url()
+        for agreement in self:
+            agreement.access_url = f"/my/payment-care/agreement/{agreement.id}"
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("debtor.care.agreement") or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        protected = {"accepted_by", "accepted_on", "accepted_ip", "acceptance_channel"}
+        if protected & set(vals) and any(a.accepted_on for a in self):
+            raise UserError(_("An acceptance cannot be changed. Cancel the agreement instead."))
+        if (
+            {"line_ids", "move_ids", "amount_total", "down_payment"} & set(vals)
+            and any(a.state not in ("draft",) for a in self)
+            and not self.env.context.get("debtor_care_engine")
+        ):
+            raise UserError(_("Only a draft agreement can be changed."))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ schedule
+    def _period(self):
+        return {
+            "weekly": relativedelta(weeks=1),
+            "biweekly": relativedelta(weeks=2),
+            "monthly": relativedelta(months=1),
+        }[self.frequency]
+
+    def _check_limits(self):
+        """Company limits: clear errors that change nothing."""
+        self.ensure_one()
+        company, today = self.company_id, fields.Date.context_today(self)
+        count = self.installment_count
+        if not self.move_ids or self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
+            raise UserError(_("Choose the open invoices the agreement covers."))
+        if count < 1 or count > company.debtor_care_max_installments:
+            raise UserError(
+                _(
+                    "The number of instalments must be between 1 and %s.",
+                    company.debtor_care_max_installments,
+                )
+            )
+        if self.first_date < today:
+            raise UserError(_("The first due date cannot be in the past."))
+        if (
+            self.down_payment < 0
+            or self.currency_id.compare_amounts(self.down_payment, self.amount_total) >= 0
+        ):
+            raise UserError(_("The down payment must be less than the total."))
+        installment = (self.amount_total - self.down_payment) / count
+        if self.currency_id.compare_amounts(installment, company.debtor_care_min_installment) < 0:
+            raise UserError(
+                _(
+                    "Each instalment must be at least %s.",
+                    self.currency_id.format(company.debtor_care_min_installment),
+                )
+            )
+        last = self.first_date + self._period() * (count - 1 + (1 if self.down_payment else 0))
+        if (last - today).days > company.debtor_care_max_duration_days:
+            raise UserError(
+                _("The plan may last at most %s days.", company.debtor_care_max_duration_days)
+            )
+
+    def _prepare_schedule(self):
+        """Equal instalments, the last one absorbs the rounding: 1000 in 3 gives
+        333.33, 333.33, 333.34. A down payment comes first."""
+        self.ensure_one()
+        rounding = self.currency_id.rounding
+        remaining = self.amount_total - self.down_payment
+        count = self.installment_count
+        each = float_round(remaining / count, precision_rounding=rounding, rounding_method="DOWN")
+        lines, date, sequence = [], self.first_date, 1
+        if self.down_payment:
+            lines.append(
+                {
+                    "sequence": 0,
+                    "date_due": date,
+                    "amount": self.down_payment,
+                    "is_down_payment": True,
+                }
+            )
+            date += self._period()
+        for index in range(count):
+            amount = each if index < count - 1 else remaining - each * (count - 1)
+            lines.append(
+                {
+                    "sequence": sequence + index,
+                    "date_due": date,
+                    "amount": self.currency_id.round(amount),
+                }
+            )
+            date += self._period()
+        return lines
+
+    def action_generate_schedule(self):
+        for agreement in self:
+            if agreement.state != "draft":
+                raise UserError(_("Only a draft agreement can be changed."))
+            agreement._check_limits()
+            agreement.line_ids = [(5, 0, 0)] + [
+                (0, 0, vals) for vals in agreement._prepare_schedule()
+            ]
+        return True
+
+    def _check_schedule(self):
+        self.ensure_one()
+        if not self.line_ids:
+            raise UserError(_("Generate the schedule first."))
+        if self.currency_id.compare_amounts(sum(self.line_ids.mapped("amount")), self.amount_total):
+            raise UserError(
+                _(
+                    "The instalments must add up exactly to the total of %s.",
+                    self.currency_id.format(self.amount_total),
+                )
+            )
+
+    # ------------------------------------------------------------------ life cycle
+    def action_propose(self):
+        for agreement in self.filtered(lambda a: a.state == "draft"):
+            agreement._check_schedule()
+            agreement.state = "proposed"
+            agreement._send_mail("debtor_care.mail_template_agreement_proposed")
+        return True
+
+    def _accept(self, channel, name, note=None, ip=None):
+        """The customer's acceptance: logged, never undone, only cancelled."""
+        self.ensure_one()
+        if self.state not in ("draft", "proposed"):
+            raise UserError(_("Only a draft or proposed agreement can be accepted."))
+        if not (name or "").strip():
+            raise UserError(_("The name of the person accepting is required."))
+        self._check_schedule()
+        today = fields.Date.context_today(self)
+        self.write(
+            {
+                "state": "active",
+                "accepted_by": name.strip()[:120],
+                "accepted_on": fields.Datetime.now(),
+                "accepted_ip": ip,
+                "acceptance_channel": channel,
+                "acceptance_note": (note or "")[:500],
+                "date_start": today,
+            }
+        )
+        self.message_post(
+            body=_(
+                "Accepted by %(name)s (%(channel)s).",
+                name=self.accepted_by,
+                channel=dict(self._fields["acceptance_channel"].selection)[channel],
+            )
+        )
+        case = self.case_id.sudo()
+        if case and case.state in ("open", "paused"):
+            case._pause(self.date_end + timedelta(days=1), "agreement", self.name)
+        return True
+
+    def action_cancel(self):
+        for agreement in self.filtered(lambda a: a.state in ("draft", "proposed", "active")):
+            was_active = agreement.state == "active"
+            agreement.state = "cancelled"
+            agreement.message_post(body=_("Agreement cancelled by %s.", self.env.user.name))
+            if was_active:
+                agreement._resume_case(_("The agreement %s was cancelled.", agreement.name))
+        return True
+
+    def _resume_case(self, message):
+        case = self.case_id.sudo()
+        if case.state == "paused" and case.pause_reason == "agreement":
+            case._lift_pause(message)
+
+    def _send_mail(self, template_xmlid):
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        partner = self.partner_id
+        if template and partner.email_normalized and not partner.debtor_care_no_email:
+            self.with_context(mail_notify_force_send=False).message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+                message_type="comment",
+                partner_ids=partner.ids,
+            )
+
+    def _amount_in_words(self):
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang
+        return self.currency_id.with_context(lang=lang).amount_to_text(self.amount_total)
+
+    # ------------------------------------------------------------------ tracking payments
+    def _allocate_payments(self, today):
+        """Spread what the covered invoices received since the agreement started over
+        the lines in due-date order; returns nothing, sets line states."""
+        company = self.company_id
+        grace = company.debtor_care_agreement_grace_days
+        for agreement in self:
+            open_now = sum(agreement.move_ids.mapped("amount_residual_signed"))
+            paid = max(agreement.amount_total - open_now, 0.0)
+            agreement.with_context(debtor_care_engine=True).amount_paid = paid
+            for line in agreement.line_ids.sorted(
+                lambda line: (line.date_due, line.sequence, line.id)
+            ):
+                line_paid = min(line.amount, paid)
+                paid -= line_paid
+                line.amount_paid = line_paid
+                line.state = line._state_on(today, grace)
+
+    @api.model
+    def _check_agreements(self, company, today):
+        """Daily: allocate payments, remind on the first late day, call when missed,
+        break by the company's rule, complete when everything is paid."""
+        agreements = self.search([("company_id", "=", company.id), ("state", "=", "active")])
+        agreements.move_ids.mapped("amount_residual_signed")  # prefetch
+        agreements._allocate_payments(today)
+        for agreement in agreements:
+            if agreement.currency_id.is_zero(
+                sum(agreement.move_ids.mapped("amount_residual_signed"))
+            ):
+                agreement._complete()
+            elif agreement._is_breached(today):
+                agreement._break()
+            else:
+                agreement._follow_up_lines(today)
+
+    def _is_breached(self, today):
+        company = self.company_id
+        missed = self.line_ids.filtered(lambda line: line.state == "missed")
+        too_late = missed.filtered(
+            lambda line: (today - line.date_due).days > company.debtor_care_agreement_breach_days
+        )
+        return bool(too_late) or len(missed) >= company.debtor_care_agreement_breach_count
+
+    def _follow_up_lines(self, today):
+        for line in self.line_ids:
+            if line.state == "late" and not line.reminder_sent:
+                line.reminder_sent = True
+                self._send_mail("debtor_care.mail_template_agreement_late")
+                self.message_post(
+                    body=_("Instalment of %s is late: a gentle reminder was sent.", line.date_due)
+                )
+            elif line.state == "missed" and not line.call_planned:
+                line.call_planned = True
+                if self.case_id:
+                    self.case_id.sudo()._schedule_call(
+                        today, _("An instalment of the agreement %s was missed.", self.name)
+                    )
+                self.message_post(
+                    body=_("Instalment of %s missed: a call is planned.", line.date_due)
+                )
+
+    def _complete(self):
+        self.state = "completed"
+        self.message_post(
+            body=_("All instalments are paid: the agreement is completed. Thank you!")
+        )
+        case = self.case_id.sudo()
+        if case:
+            case._waive_fees(_("Waived: the instalment agreement was kept."))
+            self._resume_case(_("The agreement %s is completed.", self.name))
+
+    def _break(self):
+        self.state = "broken"
+        self.message_post(
+            body=_(
+                "The agreement is broken: instalments were missed. Payment "
+                "care continues where it was."
+            )
+        )
+        self._send_mail("debtor_care.mail_template_agreement_broken")
+        self._resume_case(_("The agreement %s is broken: payment care continues.", self.name))
+
+
+class DebtorCareAgreementLine(models.Model):
+    _name = "debtor.care.agreement.line"
+    _description = "Instalment"
+    _order = "agreement_id, date_due, sequence, id"
+
+    agreement_id = fields.Many2one(
+        "debtor.care.agreement", required=True, ondelete="cascade", index=True
+    )
+    currency_id = fields.Many2one(related="agreement_id.currency_id")
+    sequence = fields.Integer(default=10)
+    date_due = fields.Date(required=True)
+    amount = fields.Monetary(required=True)
+    is_down_payment = fields.Boolean()
+    amount_paid = fields.Monetary(readonly=True)
+    state = fields.Selection(LINE_STATES, default="open", required=True)
+    reminder_sent = fields.Boolean(readonly=True)
+    call_planned = fields.Boolean(readonly=True)
+
+    def _state_on(self, today, grace):
+        self.ensure_one()
+        if self.currency_id.compare_amounts(self.amount_paid, self.amount) >= 0:
+            return "paid"
+        if self.date_due >= today:
+            return "partial" if self.amount_paid else "open"
+        return "late" if (today - self.date_due).days <= grace else "missed"
