@@ -221,7 +221,9 @@ class DebtorCareAgreement(models.Model):
         for agreement in self.filtered(lambda a: a.state == "draft"):
             agreement._check_schedule()
             agreement.state = "proposed"
-            agreement._send_mail("debtor_care.mail_template_agreement_proposed")
+            agreement._send_mail(
+                "debtor_care.mail_template_agreement_proposed", agreement._pdf_attachment()
+            )
         return True
 
     def _accept(self, channel, name, note=None, ip=None):
@@ -270,7 +272,7 @@ class DebtorCareAgreement(models.Model):
         if case.state == "paused" and case.pause_reason == "agreement":
             case._lift_pause(message)
 
-    def _send_mail(self, template_xmlid):
+    def _send_mail(self, template_xmlid, attachments=None):
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         partner = self.partner_id
         if template and partner.email_normalized and not partner.debtor_care_no_email:
@@ -279,7 +281,28 @@ class DebtorCareAgreement(models.Model):
                 subtype_xmlid="mail.mt_comment",
                 message_type="comment",
                 partner_ids=partner.ids,
+                attachment_ids=attachments.ids if attachments else [],
             )
+
+    def _pdf_attachment(self):
+        """The agreement as PDF, attached to it (a user action, not the nightly run).
+        Without wkhtmltopdf the e-mail carries the portal link only."""
+        self.ensure_one()
+        try:
+            content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
+                "debtor_care.action_report_agreement", self.ids
+            )
+        except UserError:
+            return self.env["ir.attachment"]
+        return self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name.replace('/', '-')}.pdf",
+                "raw": content,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
 
     def _amount_in_words(self):
         self.ensure_one()

@@ -61,6 +61,7 @@ class DebtorCareDunning(models.Model):
         readonly=True, help="The communication points to free debt advice."
     )
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True)
+    amount_interest_booked = fields.Monetary(string="Interest Booked", readonly=True)
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
     line_ids = fields.Many2many("account.move.line", string="Overdue Items", readonly=True)
     snapshot = fields.Json(readonly=True, help="The overdue items and amounts as they were told.")
@@ -321,13 +322,43 @@ class DebtorCareDunning(models.Model):
             return company.debtor_care_letter_fee, self.env["account.move"]
         return 0.0, self.env["account.move"]
 
+    def _interest_to_book(self, actions):
+        """Default interest is only shown, unless the company books it: then the part not
+        booked yet for this case goes on the fee invoice of a written step."""
+        if (
+            not self.company_id.debtor_care_book_interest
+            or self.fees_frozen
+            or not {"email", "letter"} & set(actions)
+        ):
+            return 0.0
+        booked = sum(self.case_id.dunning_ids.mapped("amount_interest_booked"))
+        return max(self.currency_id.round(self.amount_interest - booked), 0.0)
+
     def _book_fees(self, actions):
-        """Fees are booked as a separate posted invoice linked to the case (left out of
-        dunning itself), so the accounts stay true and a waiver is a plain credit note."""
+        """Fees (and booked interest) go on a separate posted invoice linked to the case
+        and left out of dunning itself, so the accounts stay true and a waiver is a plain
+        credit note."""
         amount, flat_fee_moves = self._compute_fee(actions)
-        if self.currency_id.is_zero(amount):
+        interest = self._interest_to_book(actions)
+        lines = []
+        if not self.currency_id.is_zero(amount):
+            lines.append(
+                self._fee_line(
+                    "debtor_care.product_dunning_fees",
+                    amount,
+                    _("Reminder fees (%s)", self.case_id.name),
+                )
+            )
+        if not self.currency_id.is_zero(interest):
+            lines.append(
+                self._fee_line(
+                    "debtor_care.product_default_interest",
+                    interest,
+                    _("Default interest (%s)", self.case_id.name),
+                )
+            )
+        if not lines:
             return
-        product = self.env.ref("debtor_care.product_dunning_fees")
         fee_move = (
             self.env["account.move"]
             .with_company(self.company_id)
@@ -340,23 +371,26 @@ class DebtorCareDunning(models.Model):
                     "debtor_care_fee_case_id": self.case_id.id,
                     "debtor_care_excluded": True,
                     "debtor_care_exclusion_reason": _("Dunning fees are not dunned themselves."),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": product.id,
-                                "name": _("Reminder fees (%s)", self.case_id.name),
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
+                    "invoice_line_ids": lines,
                 }
             )
         )
         fee_move.action_post()
         flat_fee_moves.write({"debtor_care_flat_fee_charged": True})
-        self.write({"amount_fee": amount, "fee_move_id": fee_move.id})
+        self.write(
+            {"amount_fee": amount, "amount_interest_booked": interest, "fee_move_id": fee_move.id}
+        )
+
+    def _fee_line(self, product_xmlid, amount, label):
+        return Command.create(
+            {
+                "product_id": self.env.ref(product_xmlid).id,
+                "name": label,
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [],
+            }
+        )
 
     def _do_email(self):
         template = self.level_id._get_mail_template(self.tone)

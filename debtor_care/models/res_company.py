@@ -103,6 +103,11 @@ class ResCompany(models.Model):
         help="Material costs only; courts accepted about EUR 0.76-1.20. The reminder that puts "
         "the customer into default and all e-mails and calls stay free.",
     )
+    debtor_care_book_interest = fields.Boolean(
+        string="Book Default Interest",
+        help="Off: interest is computed and shown in letters only. On: written reminders book "
+        "the interest accrued since the last booking on the fee invoice.",
+    )
     debtor_care_b2b_flat_fee = fields.Boolean(
         string="EUR 40 Flat Fee for Businesses", help="BGB §288(5): once per invoice in default."
     )

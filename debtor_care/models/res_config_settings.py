@@ -48,6 +48,9 @@ class ResConfigSettings(models.TransientModel):
     debtor_care_letter_fee = fields.Monetary(
         related="company_id.debtor_care_letter_fee", readonly=False, currency_field="currency_id"
     )
+    debtor_care_book_interest = fields.Boolean(
+        related="company_id.debtor_care_book_interest", readonly=False
+    )
     debtor_care_b2b_flat_fee = fields.Boolean(
         related="company_id.debtor_care_b2b_flat_fee", readonly=False
     )

@@ -229,6 +229,14 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
+    def action_view_debtor_care_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debtor_care.debtor_care_call_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
     def action_debtor_care_run_now(self):
         """Server action on customers: run payment care for them now."""
         cases = self.env["debtor.care.case"]

@@ -248,6 +248,23 @@ class TestDebtorCareEmpathy(DebtorCareCommon):
         expected = 10000 * 0.1027 * 20 / 365 + 10000 * 0.1127 * 10 / 365
         self.assertAlmostEqual(step.amount_interest, round(expected, 2), places=2)
 
+    def test_interest_is_booked_only_when_enabled_and_only_once(self):
+        self._invoice(self.business, 10000.0, 60)
+        self._run()
+        step = self._step(self.business)
+        self.assertTrue(step.amount_interest)
+        self.assertFalse(step.fee_move_id, "interest is shown, not booked, by default")
+        self.company.debtor_care_book_interest = True
+        self._run(self.today + timedelta(days=6))  # call: nothing written, nothing booked
+        self._run(self.today + timedelta(days=13))  # second reminder, written
+        written = self._step(self.business)
+        self.assertEqual(written.amount_interest_booked, written.amount_interest)
+        interest_line = written.fee_move_id.invoice_line_ids
+        self.assertEqual(
+            interest_line.product_id, self.env.ref("debtor_care.product_default_interest")
+        )
+        self.assertEqual(interest_line.price_unit, written.amount_interest)
+
     # ------------------------------------------------------------------ hand-over
     def _run_days(self, offsets):
         for offset in offsets:
