@@ -23,6 +23,7 @@
         "data/debtor_care_base_rate_data.xml",
         "data/mail_template_data.xml",
         "data/debtor_care_call_script.xml",
+        "data/debtor_care_faq_data.xml",
         # reports
         "report/debtor_care_letter_report.xml",
         "report/debtor_care_agreement_report.xml",
@@ -36,6 +37,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/debtor_care_base_rate_views.xml",
+        "views/portal_templates.xml",
         "views/debtor_care_menus.xml",
         # wizards
         "wizard/debtor_care_wizard_views.xml",

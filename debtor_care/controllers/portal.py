@@ -1,21 +1,224 @@
 from werkzeug.urls import url_encode
 
-from odoo import http
+from odoo import fields, http
 from odoo.addons.portal.controllers.portal import CustomerPortal
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+
+from ..models.debtor_care_case_portal import PROBLEM_REASONS
+
+ACTIONS = ("paid", "call", "time", "plan", "problem", "situation")
 
 
 class DebtorCarePortal(CustomerPortal):
-    @http.route("/my/payment-care/<int:case_id>", type="http", auth="public")
-    def portal_payment_care(self, case_id, access_token=None, **kw):
-        """Link of the reminders. Until the payment care page exists it leads the
-        customer to Odoo's overdue invoices page (through the login when needed)."""
+    """The customer's payment care page: what is open, pay, explain, ask for time or a
+    call, propose a plan, accept an agreement. Every action re-checks access server-side."""
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "debtor_care_count" in counters:
+            Case = request.env["debtor.care.case"]
+            values["debtor_care_count"] = (
+                Case.search_count([("state", "in", ("open", "paused"))], limit=1)
+                if Case.has_access("read")
+                else 0
+            )
+        return values
+
+    def _care_case(self, case_id, access_token):
+        return self._document_check_access("debtor.care.case", case_id, access_token)
+
+    @http.route("/my/payment-care", type="http", auth="user", website=True)
+    def portal_my_payment_care(self, **kw):
+        case = request.env["debtor.care.case"].search(
+            [("state", "in", ("open", "paused"))], order="id desc", limit=1
+        )
+        if case:
+            return request.redirect(f"/my/payment-care/{case.id}")
+        return request.render(
+            "debtor_care.portal_care_nothing",
+            {
+                **self._prepare_portal_layout_values(),
+                "page_name": "payment_care",
+            },
+        )
+
+    @http.route("/my/payment-care/<int:case_id>", type="http", auth="public", website=True)
+    def portal_payment_care(self, case_id, access_token=None, error=None, done=None, **kw):
         try:
-            self._document_check_access("debtor.care.case", case_id, access_token)
+            case = self._care_case(case_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        target = "/my/invoices/overdue"
-        if request.env.user._is_public():
-            return request.redirect("/web/login?" + url_encode({"redirect": target}))
-        return request.redirect(target)
+        return request.render(
+            "debtor_care.portal_care_page", self._care_page_values(case, access_token, error, done)
+        )
+
+    def _care_page_values(self, case, access_token, error=None, done=None):
+        today = case._today()
+        lines = case._get_overdue_lines(today)[case.id]
+        open_moves = (
+            request.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", case.partner_id.id),
+                    ("company_id", "=", case.company_id.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                ],
+                order="invoice_date_due",
+            )
+        )
+        agreements = case.agreement_ids.filtered(lambda a: a.state in ("proposed", "active"))
+        return {
+            **self._prepare_portal_layout_values(),
+            "page_name": "payment_care",
+            "case": case,
+            "access_token": access_token,
+            "overdue_lines": lines,
+            "open_moves": open_moves,
+            "today": today,
+            "agreements": agreements,
+            "promises": case.promise_ids.filtered(lambda p: p.state == "pending"),
+            "next_step": case._portal_next_step_text(),
+            "error": (error or "")[:300],
+            "done": done in ACTIONS and done,
+            "problem_reasons": [(key, str(label)) for key, label in PROBLEM_REASONS],
+            "hardship_reasons": request.env["res.partner"]
+            ._fields["debtor_care_hardship_reason"]
+            ._description_selection(request.env),
+            "max_days": case.company_id.debtor_care_max_delay_days,
+            "max_installments": case.company_id.debtor_care_max_installments,
+        }
+
+    @http.route(
+        "/my/payment-care/<int:case_id>/<string:action>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_payment_care_action(self, case_id, action, access_token=None, **post):
+        try:
+            case = self._care_case(case_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        query = {"access_token": access_token} if access_token else {}
+        if action not in ACTIONS or case.state not in ("open", "paused"):
+            return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
+        try:
+            with request.env.cr.savepoint():
+                getattr(self, f"_care_action_{action}")(case, post)
+            query["done"] = action
+        except (UserError, ValueError) as error:
+            query["error"] = str(error.args[0] if error.args else error)
+        return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
+
+    @staticmethod
+    def _date(value):
+        try:
+            return fields.Date.to_date(value) if value else False
+        except ValueError:
+            raise UserError(request.env._("Please enter a valid date."))
+
+    @staticmethod
+    def _number(value, kind=float):
+        try:
+            return kind(value) if value not in (None, "") else 0
+        except ValueError:
+            raise UserError(request.env._("Please enter a valid number."))
+
+    def _care_action_paid(self, case, post):
+        case._portal_report_paid(
+            self._date(post.get("date")), self._number(post.get("amount")), post.get("reference")
+        )
+
+    def _care_action_call(self, case, post):
+        case._portal_request_call(
+            post.get("phone"),
+            self._date(post.get("day")),
+            self._number(post.get("hour_from"), int),
+            self._number(post.get("hour_to"), int),
+        )
+
+    def _care_action_time(self, case, post):
+        case._portal_ask_time(self._date(post.get("date")))
+
+    def _care_action_plan(self, case, post):
+        case._portal_propose_plan(
+            self._number(post.get("count"), int), self._date(post.get("first_date"))
+        )
+
+    def _care_action_problem(self, case, post):
+        move = request.env["account.move"].sudo().browse(self._number(post.get("move_id"), int))
+        case._portal_report_problem(move.exists(), post.get("reason"), post.get("message"))
+
+    def _care_action_situation(self, case, post):
+        case._portal_situation_changed(post.get("category"))
+
+    # ------------------------------------------------------------------ agreements
+    @http.route(
+        "/my/payment-care/agreement/<int:agreement_id>", type="http", auth="public", website=True
+    )
+    def portal_agreement(
+        self, agreement_id, access_token=None, report_type=None, download=False, error=None, **kw
+    ):
+        try:
+            agreement = self._document_check_access(
+                "debtor.care.agreement", agreement_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("pdf", "html"):
+            return self._show_report(
+                agreement, report_type, "debtor_care.action_report_agreement", download=download
+            )
+        return request.render(
+            "debtor_care.portal_agreement_page",
+            {
+                "page_name": "payment_care",
+                "agreement": agreement,
+                "access_token": access_token,
+                "error": (error or "")[:300],
+            },
+        )
+
+    @http.route(
+        "/my/payment-care/agreement/<int:agreement_id>/accept",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_agreement_accept(
+        self, agreement_id, access_token=None, name=None, confirm=None, **kw
+    ):
+        try:
+            agreement = self._document_check_access(
+                "debtor.care.agreement", agreement_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        query = {"access_token": access_token} if access_token else {}
+        try:
+            if not confirm:
+                raise UserError(request.env._("Please confirm that you accept the plan."))
+            with request.env.cr.savepoint():
+                agreement._accept("portal", (name or "")[:120], ip=request.httprequest.remote_addr)
+        except UserError as error:
+            query["error"] = str(error.args[0])
+        return request.redirect(f"/my/payment-care/agreement/{agreement.id}?{url_encode(query)}")
+
+    # ------------------------------------------------------------------ FAQ
+    @http.route("/payment-care/faq", type="http", auth="public", website=True)
+    def portal_payment_care_faq(self, **kw):
+        company = request.env.company
+        entries = (
+            request.env["debtor.care.faq"]
+            .sudo()
+            .search(["|", ("company_id", "=", False), ("company_id", "=", company.id)])
+        )
+        return request.render(
+            "debtor_care.portal_faq_page", {"entries": entries, "page_name": "payment_care"}
+        )

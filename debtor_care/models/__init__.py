@@ -1,5 +1,7 @@
 from . import debtor_care_policy
 from . import debtor_care_case
+from . import debtor_care_case_portal
+from . import debtor_care_faq
 from . import debtor_care_dunning
 from . import debtor_care_run
 from . import debtor_care_call

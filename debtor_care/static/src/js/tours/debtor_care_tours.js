@@ -29,3 +29,41 @@ registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
         },
     ],
 });
+
+function inDays(days) {
+    const date = new Date();
+    date.setDate(date.getDate() + days);
+    return date.toISOString().slice(0, 10);
+}
+
+registry.category("web_tour.tours").add("debtor_care_portal_call", {
+    steps: () => [
+        {
+            content: "The open invoices are listed",
+            trigger: ".o_debtor_care_invoices tbody tr",
+        },
+        {
+            content: "Phone number",
+            trigger: ".o_debtor_care_form_call input[name='phone']",
+            run: "edit +49 30 7654321",
+        },
+        {
+            content: "Day of the call",
+            trigger: ".o_debtor_care_form_call input[name='day']",
+            run() {
+                // a date input takes ISO values; set it directly
+                this.anchor.value = inDays(3);
+            },
+        },
+        {
+            content: "Ask for the call",
+            trigger: ".o_debtor_care_form_call button[type='submit']",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The page thanks the customer and says what happens now",
+            trigger: ".o_debtor_care_done",
+        },
+    ],
+});
