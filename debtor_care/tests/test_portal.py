@@ -9,6 +9,14 @@ from odoo.tests import HttpCase, tagged
 from .common import DebtorCareCommon
 
 
+def http_csrf(case):
+    """A valid CSRF token for the test's session, computed as odoo.http does."""
+    secret = case.env["ir.config_parameter"].sudo().get_param("database.secret")
+    max_ts = int(time.time() + 3600)
+    digest = hmac.new(secret.encode("ascii"), f"{case.session.sid}{max_ts}".encode(), hashlib.sha1)
+    return f"{digest.hexdigest()}o{max_ts}"
+
+
 @tagged("post_install", "-at_install")
 class TestPortal(DebtorCareCommon, HttpCase):
     @classmethod
@@ -134,10 +142,79 @@ class TestPortal(DebtorCareCommon, HttpCase):
             )
         )
 
+    def _post_action(self, action, data):
+        response = self.url_open(
+            f"/my/payment-care/{self.case.id}/{action}",
+            data={**data, "csrf_token": http_csrf(self)},
+            allow_redirects=False,
+        )
+        self.case.invalidate_recordset()
+        return response.headers["Location"]
 
-def http_csrf(case):
-    """A valid CSRF token for the test's session, computed as odoo.http does."""
-    secret = case.env["ir.config_parameter"].sudo().get_param("database.secret")
-    max_ts = int(time.time() + 3600)
-    digest = hmac.new(secret.encode("ascii"), f"{case.session.sid}{max_ts}".encode(), hashlib.sha1)
-    return f"{digest.hexdigest()}o{max_ts}"
+    def test_bad_inputs_change_nothing(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        tomorrow = (self.today + timedelta(days=1)).isoformat()
+        past = (self.today - timedelta(days=3)).isoformat()
+        cases = [
+            ("paid", {"date": tomorrow, "amount": "10"}),
+            ("paid", {"date": past, "amount": "-5"}),
+            ("paid", {"date": past, "amount": "99999999"}),
+            ("paid", {"date": "not-a-date", "amount": "10"}),
+            (
+                "call",
+                {
+                    "phone": "<script>alert(1)</script>",
+                    "day": tomorrow,
+                    "hour_from": "9",
+                    "hour_to": "12",
+                },
+            ),
+            ("call", {"phone": "030 1234567", "day": past, "hour_from": "9", "hour_to": "12"}),
+            ("time", {"date": past}),
+            ("plan", {"count": "0", "first_date": tomorrow}),
+            ("plan", {"count": "500", "first_date": tomorrow}),
+            ("plan", {"count": "3", "first_date": past}),
+            ("problem", {"move_id": str(self.other_invoice.id), "reason": "damaged"}),
+            ("situation", {"category": "<b>diagnosis</b>"}),
+        ]
+        for action, data in cases:
+            with self.subTest(action=action, data=data):
+                location = self._post_action(action, data)
+                self.assertIn("error=", location)
+                self.assertEqual(self.case.state, "open")
+        self.assertFalse(self.case.promise_ids)
+        self.assertFalse(self.case.agreement_ids)
+        self.assertFalse(self.other_invoice.debtor_care_dispute_state)
+        self.assertFalse(self.consumer.sudo().debtor_care_hardship_reason)
+        page = self.url_open(f"/my/payment-care/{self.case.id}?error=<script>x</script>")
+        self.assertNotIn("<script>x</script>", page.text, "messages are escaped")
+
+    def test_second_customer_cannot_use_the_first_ones_token_or_agreement(self):
+        first = (self.today + timedelta(days=7)).isoformat()
+        self.authenticate("clara_portal", "clara_portal_pw")
+        self._post_action("plan", {"count": "3", "first_date": first})
+        agreement = self.case.agreement_ids
+        other_user = self.env["res.users"].create(
+            {
+                "name": "Otto Other",
+                "login": "otto_portal",
+                "password": "otto_portal_pw",
+                "partner_id": self.other_customer.id,
+                "groups_id": [Command.set([self.env.ref("base.group_portal").id])],
+            }
+        )
+        self.assertTrue(other_user)
+        self.authenticate("otto_portal", "otto_portal_pw")
+        response = self.url_open(
+            f"/my/payment-care/agreement/{agreement.id}/accept",
+            data={"name": "Otto", "confirm": "1", "csrf_token": http_csrf(self)},
+            allow_redirects=False,
+        )
+        self.assertTrue(response.headers["Location"].endswith("/my"))
+        agreement.invalidate_recordset()
+        self.assertFalse(agreement.accepted_on)
+        wrong_token = self.other_case.sudo()._portal_ensure_token()
+        response = self.url_open(
+            f"/my/payment-care/{self.case.id}?access_token={wrong_token}", allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303, "a token opens only its own case")
