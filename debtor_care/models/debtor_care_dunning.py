@@ -190,19 +190,17 @@ class DebtorCareDunning(models.Model):
             for item in self.snapshot or []
         ]
 
-    def _get_total_fmt(self):
+    def _format_amount(self, amount):
+        """An amount in the company currency, formatted in the customer's language."""
         self.ensure_one()
         lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
-        return format_amount(lang_env, self.amount_overdue, self.currency_id)
+        return format_amount(lang_env, amount, self.currency_id)
+
+    def _get_total_fmt(self):
+        return self._format_amount(self.amount_overdue)
 
     def _get_credit_fmt(self):
-        self.ensure_one()
-        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
-        return (
-            format_amount(lang_env, self.amount_credit, self.currency_id)
-            if self.amount_credit
-            else ""
-        )
+        return self._format_amount(self.amount_credit) if self.amount_credit else ""
 
     def _get_portal_url(self):
         self.ensure_one()
@@ -286,15 +284,6 @@ class DebtorCareDunning(models.Model):
     def _can_email(self):
         recipient = self._get_recipient()
         return bool(recipient.email_normalized) and not recipient.is_blacklisted
-
-    def _get_interest_fmt(self):
-        self.ensure_one()
-        lang_env = self.with_context(lang=self.case_id._get_partner_lang()).env
-        return (
-            format_amount(lang_env, self.amount_interest, self.currency_id)
-            if self.amount_interest
-            else ""
-        )
 
     # ------------------------------------------------------------------ fees
     def _compute_fee(self, actions):
