@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
 
@@ -436,6 +436,9 @@ class DebtorCareDunning(models.Model):
     def _cron_render_letters(self, batch_size=20):
         """Render queued letters into PDFs attached to their case, a few per call:
         kept out of the daily run because a PDF takes about a second."""
+        if not self._can_render_pdf():
+            _logger.warning("wkhtmltopdf is not available: payment care letters stay queued.")
+            return
         steps = self.search([("letter_state", "=", "to_render")], limit=batch_size, order="id")
         for step in steps:
             try:
@@ -445,6 +448,11 @@ class DebtorCareDunning(models.Model):
                 _logger.exception("Could not render the payment care letter %s", step.id)
         remaining = self.search_count([("letter_state", "=", "to_render")])
         self.env["ir.cron"]._notify_progress(done=len(steps), remaining=remaining)
+
+    @api.model
+    def _can_render_pdf(self):
+        testing = tools.config["test_enable"] or tools.config["test_file"]
+        return testing or self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok"
 
     def _render_letter(self):
         self.ensure_one()
