@@ -15,7 +15,7 @@ class TestDebtorCareAgreement(DebtorCareCommon):
         self._run()
         self.case = self._case(self.consumer)
 
-    def _agreement(self, **values):
+    def _agreement(self, generate=True, **values):
         with freeze_time(self.today):
             agreement = self.env["debtor.care.agreement"].create(
                 {
@@ -27,7 +27,8 @@ class TestDebtorCareAgreement(DebtorCareCommon):
                     **values,
                 }
             )
-            agreement.action_generate_schedule()
+            if generate:
+                agreement.action_generate_schedule()
         return agreement
 
     def _accept(self, agreement):
@@ -57,17 +58,8 @@ class TestDebtorCareAgreement(DebtorCareCommon):
             ({"installment_count": 12, "move_ids": [(6, 0, self.other.ids)]}, "at least"),
             ({"first_date": self.today - timedelta(days=1)}, "past"),
         ):
+            agreement = self._agreement(generate=False, **values)
             with self.subTest(values=values), freeze_time(self.today):
-                agreement = self.env["debtor.care.agreement"].create(
-                    {
-                        "partner_id": self.consumer.id,
-                        "case_id": self.case.id,
-                        "move_ids": [(6, 0, self.invoice.ids)],
-                        "installment_count": 3,
-                        "first_date": self.today + timedelta(days=7),
-                        **values,
-                    }
-                )
                 with self.assertRaisesRegex(UserError, message):
                     agreement.action_generate_schedule()
                 self.assertFalse(agreement.line_ids)
