@@ -43,6 +43,9 @@
         "wizard/debtor_care_wizard_views.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "debtor_care/static/src/js/portal_plan_preview.js",
+        ],
         "web.assets_tests": [
             "debtor_care/static/src/js/tours/*.js",
         ],

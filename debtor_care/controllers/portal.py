@@ -1,7 +1,10 @@
+from datetime import timedelta
+
+from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
 
 from odoo import fields, http
-from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
@@ -10,8 +13,11 @@ from ..models.debtor_care_case_portal import PROBLEM_REASONS
 ACTIONS = ("paid", "call", "time", "plan", "problem", "situation")
 
 
-class DebtorCarePortal(CustomerPortal):
-    """The customer's payment care page: what is open, pay, explain, ask for time or a
+class DebtorCarePortal(PortalAccount):
+    """Extends core's invoice portal (account_payment's, itself a CustomerPortal), so our
+    overrides of its overdue page come first whatever the import order.
+
+    The customer's payment care page: what is open, pay, explain, ask for time or a
     call, propose a plan, accept an agreement. Every action re-checks access server-side."""
 
     def _prepare_home_portal_values(self, counters):
@@ -22,6 +28,34 @@ class DebtorCarePortal(CustomerPortal):
                 Case.search_count([("state", "in", ("open", "paused"))], limit=1)
                 if Case.has_access("read")
                 else 0
+            )
+        return values
+
+    def _pay_all_url(self, case):
+        """Core's "pay all overdue" page, for a logged-in customer whose overdue invoices
+        it can take in one payment (one company, one currency)."""
+        user = request.env.user
+        if user._is_public() or user.partner_id.commercial_partner_id != case.partner_id:
+            return False
+        Move = request.env["account.move"]
+        if not Move.has_access("read"):
+            return False
+        overdue = Move.search(self._get_overdue_invoices_domain())
+        if overdue and len(overdue.company_id) == 1 and len(overdue.currency_id) == 1:
+            return "/my/invoices/overdue"
+        return False
+
+    def _overdue_invoices_get_page_view_values(self, overdue_invoices, **kwargs):
+        """Core's overdue page also offers the care page: time, a plan or a call."""
+        values = super()._overdue_invoices_get_page_view_values(overdue_invoices, **kwargs)
+        if overdue_invoices:
+            values["debtor_care_case"] = request.env["debtor.care.case"].search(
+                [
+                    ("partner_id", "=", overdue_invoices[0].commercial_partner_id.id),
+                    ("company_id", "=", overdue_invoices[0].company_id.id),
+                    ("state", "in", ("open", "paused")),
+                ],
+                limit=1,
             )
         return values
 
@@ -48,7 +82,7 @@ class DebtorCarePortal(CustomerPortal):
         try:
             case = self._care_case(case_id, access_token)
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            return request.not_found()
         return request.render(
             "debtor_care.portal_care_page", self._care_page_values(case, access_token, error, done)
         )
@@ -70,7 +104,10 @@ class DebtorCarePortal(CustomerPortal):
                 order="invoice_date_due",
             )
         )
-        agreements = case.agreement_ids.filtered(lambda a: a.state in ("proposed", "active"))
+        agreements = case.agreement_ids.filtered(
+            lambda a: a.state in ("proposed", "active")
+            or (a.state, a.origin) == ("draft", "portal")
+        )
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "payment_care",
@@ -90,6 +127,8 @@ class DebtorCarePortal(CustomerPortal):
             ._description_selection(request.env),
             "max_days": case.company_id.debtor_care_max_delay_days,
             "max_installments": case.company_id.debtor_care_max_installments,
+            "plan_first_date": (today + timedelta(days=14)).isoformat(),
+            "pay_all_url": self._pay_all_url(case),
         }
 
     @http.route(
@@ -103,7 +142,7 @@ class DebtorCarePortal(CustomerPortal):
         try:
             case = self._care_case(case_id, access_token)
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            return request.not_found()
         query = {"access_token": access_token} if access_token else {}
         if action not in ACTIONS or case.state not in ("open", "paused"):
             return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
@@ -114,6 +153,22 @@ class DebtorCarePortal(CustomerPortal):
         except (UserError, ValueError) as error:
             query["error"] = str(error.args[0] if error.args else error)
         return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
+
+    @http.route(
+        "/my/payment-care/<int:case_id>/plan/preview", type="json", auth="public", website=True
+    )
+    def portal_payment_care_plan_preview(
+        self, case_id, count=None, first_date=None, access_token=None, **kw
+    ):
+        """The schedule a plan would get, for the live preview next to the form."""
+        try:
+            case = self._care_case(case_id, access_token)
+        except (AccessError, MissingError):
+            raise NotFound() from None
+        try:
+            return case._portal_plan_preview(self._number(count, int), self._date(first_date))
+        except UserError as error:
+            return {"error": str(error.args[0])}
 
     @staticmethod
     def _date(value):
@@ -169,7 +224,7 @@ class DebtorCarePortal(CustomerPortal):
                 "debtor.care.agreement", agreement_id, access_token
             )
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            return request.not_found()
         if report_type in ("pdf", "html"):
             return self._show_report(
                 agreement, report_type, "debtor_care.action_report_agreement", download=download
@@ -199,9 +254,11 @@ class DebtorCarePortal(CustomerPortal):
                 "debtor.care.agreement", agreement_id, access_token
             )
         except (AccessError, MissingError):
-            return request.redirect("/my")
+            return request.not_found()
         query = {"access_token": access_token} if access_token else {}
         try:
+            if agreement.state != "proposed":
+                raise UserError(request.env._("This plan cannot be accepted (any more)."))
             if not confirm:
                 raise UserError(request.env._("Please confirm that you accept the plan."))
             with request.env.cr.savepoint():

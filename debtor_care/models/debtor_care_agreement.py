@@ -95,6 +95,10 @@ class DebtorCareAgreement(models.Model):
         for agreement in self:
             agreement.date_end = max(agreement.line_ids.mapped("date_due"), default=False)
 
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return _("Instalment plan %s", self.name)
+
     def _compute_access_url(self):
         result = super()._compute_access_url()
         for agreement in self:

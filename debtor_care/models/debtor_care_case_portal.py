@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 from odoo.tools.translate import LazyTranslate
 
 from .res_partner import HARDSHIP_REASONS
@@ -98,17 +99,8 @@ class DebtorCareCase(models.Model):
         """A plan from the portal: approved at once within the company limits (if the
         company says so), otherwise waiting for an accountant."""
         self.ensure_one()
-        moves = self.overdue_line_ids.move_id
         agreement = self.env["debtor.care.agreement"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "case_id": self.id,
-                "company_id": self.company_id.id,
-                "origin": "portal",
-                "move_ids": [(6, 0, moves.ids)],
-                "installment_count": count,
-                "first_date": first_date,
-            }
+            self._portal_plan_values(count, first_date)
         )
         agreement.action_generate_schedule()  # raises on limits: the whole request is undone
         if self.company_id.debtor_care_auto_approve_plans:
@@ -122,6 +114,37 @@ class DebtorCareCase(models.Model):
         self._portal_log(_("The customer proposes a payment plan: %s.", agreement.name))
         self._pause(agreement.date_end + timedelta(days=1), "agreement", agreement.name)
         return agreement
+
+    def _portal_plan_values(self, count, first_date):
+        if not first_date:
+            raise UserError(_("Please choose the date of the first instalment."))
+        return {
+            "partner_id": self.partner_id.id,
+            "case_id": self.id,
+            "company_id": self.company_id.id,
+            "origin": "portal",
+            "move_ids": [(6, 0, self.overdue_line_ids.move_id.ids)],
+            "installment_count": count,
+            "first_date": first_date,
+        }
+
+    def _portal_plan_preview(self, count, first_date):
+        """The schedule a proposal would get, checked against the same limits, without
+        creating anything: the portal shows it while the customer types."""
+        self.ensure_one()
+        draft = self.env["debtor.care.agreement"].new(self._portal_plan_values(count, first_date))
+        draft._check_limits()
+        currency = draft.currency_id
+        return {
+            "lines": [
+                {
+                    "date": format_date(self.env, vals["date_due"]),
+                    "amount": format_amount(self.env, vals["amount"], currency),
+                }
+                for vals in draft._prepare_schedule()
+            ],
+            "total": format_amount(self.env, draft.amount_total, currency),
+        }
 
     def _portal_report_problem(self, move, reason, message):
         self.ensure_one()

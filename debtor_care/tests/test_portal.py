@@ -54,8 +54,8 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.assertNotIn(self.other_invoice.name, page.text)
         self.assertNotIn("hardship_until", page.text)
         forbidden = self.url_open(f"/my/payment-care/{self.other_case.id}", allow_redirects=False)
-        self.assertEqual(forbidden.status_code, 303)
-        self.assertTrue(forbidden.headers["Location"].endswith("/my"))
+        self.assertEqual(forbidden.status_code, 404)
+        self.assertNotIn(self.other_invoice.name, forbidden.text)
         home = self.url_open("/my/payment-care", allow_redirects=False)
         self.assertTrue(home.headers["Location"].endswith(f"/my/payment-care/{self.case.id}"))
 
@@ -65,7 +65,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
         forged = self.url_open(
             f"/my/payment-care/{self.case.id}?access_token=forged", allow_redirects=False
         )
-        self.assertEqual(forged.status_code, 303)
+        self.assertEqual(forged.status_code, 404)
 
     def test_ask_for_time_validates_and_creates_a_promise(self):
         self.authenticate("clara_portal", "clara_portal_pw")
@@ -90,11 +90,12 @@ class TestPortal(DebtorCareCommon, HttpCase):
 
     def test_cannot_act_on_another_customers_case(self):
         self.authenticate("clara_portal", "clara_portal_pw")
-        self.url_open(
+        response = self.url_open(
             f"/my/payment-care/{self.other_case.id}/situation",
             data={"category": "illness", "csrf_token": http_csrf(self)},
             allow_redirects=False,
         )
+        self.assertEqual(response.status_code, 404)
         self.other_case.invalidate_recordset()
         self.assertEqual(self.other_case.state, "open")
 
@@ -210,11 +211,107 @@ class TestPortal(DebtorCareCommon, HttpCase):
             data={"name": "Otto", "confirm": "1", "csrf_token": http_csrf(self)},
             allow_redirects=False,
         )
-        self.assertTrue(response.headers["Location"].endswith("/my"))
+        self.assertEqual(response.status_code, 404)
         agreement.invalidate_recordset()
         self.assertFalse(agreement.accepted_on)
         wrong_token = self.other_case.sudo()._portal_ensure_token()
         response = self.url_open(
             f"/my/payment-care/{self.case.id}?access_token={wrong_token}", allow_redirects=False
         )
-        self.assertEqual(response.status_code, 303, "a token opens only its own case")
+        self.assertEqual(response.status_code, 404, "a token opens only its own case")
+        preview = self._preview({"count": 3, "first_date": first}, case=self.case)
+        self.assertEqual(preview["error"]["code"], 404, "nor the plan preview")
+        for url in (
+            f"/my/payment-care/agreement/{agreement.id}",
+            f"/my/payment-care/agreement/{agreement.id}?report_type=pdf",
+            f"/my/payment-care/agreement/{agreement.id}?report_type=pdf&access_token={wrong_token}",
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(self.url_open(url, allow_redirects=False).status_code, 404)
+        own_link = self.url_open(agreement.get_portal_url())
+        self.assertIn(agreement.name, own_link.text, "the first customer's e-mail link still works")
+
+    def _preview(self, params, case=None):
+        case = case or self.case
+        response = self.opener.post(
+            f"{self.base_url()}/my/payment-care/{case.id}/plan/preview",
+            json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
+            timeout=30,
+        )
+        return response.json()
+
+    def test_plan_preview_shows_the_schedule_or_the_limit(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        first = self.today + timedelta(days=7)
+        result = self._preview({"count": 3, "first_date": first.isoformat()})["result"]
+        self.assertEqual(len(result["lines"]), 3)
+        self.assertIn("100.00", result["lines"][2]["amount"])
+        self.assertIn(str(first.year), result["lines"][0]["date"])
+        for bad in (
+            {"count": 500, "first_date": first.isoformat()},
+            {"count": 0, "first_date": first.isoformat()},
+            {"count": "three", "first_date": first.isoformat()},
+            {"count": 3, "first_date": (self.today - timedelta(days=1)).isoformat()},
+            {"count": 3, "first_date": "<script>"},
+        ):
+            with self.subTest(params=bad):
+                self.assertTrue(self._preview(bad)["result"]["error"])
+        self.assertFalse(self.case.agreement_ids, "a preview creates nothing")
+
+    def test_plan_preview_with_the_reminder_token(self):
+        token = self.case.sudo()._portal_ensure_token()
+        first = (self.today + timedelta(days=7)).isoformat()
+        result = self._preview({"count": 2, "first_date": first, "access_token": token})
+        self.assertEqual(len(result["result"]["lines"]), 2)
+        forged = self._preview({"count": 2, "first_date": first, "access_token": "forged"})
+        self.assertEqual(forged["error"]["code"], 404)
+
+    def test_core_overdue_page_and_home_offer_payment_care(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        overdue = self.url_open("/my/invoices/overdue")
+        self.assertEqual(overdue.status_code, 200)
+        self.assertIn(f"/my/payment-care/{self.case.id}", overdue.text)
+        self.assertIn("o_debtor_care_overdue_offer", overdue.text)
+        home = self.url_open("/my")
+        self.assertIn("o_debtor_care_entry_options", home.text)
+        page = self.url_open(f"/my/payment-care/{self.case.id}")
+        self.assertIn('href="/my/invoices/overdue"', page.text, "pay everything at once")
+        self.authenticate(None, None)
+        token_page = self.url_open(self.case.get_portal_url())
+        self.assertEqual(token_page.status_code, 200)
+        self.assertNotIn("o_debtor_care_pay_all", token_page.text, "needs an account")
+
+    def test_portal_cannot_accept_a_plan_waiting_for_review(self):
+        self.company.debtor_care_auto_approve_plans = False
+        self.authenticate("clara_portal", "clara_portal_pw")
+        first = (self.today + timedelta(days=7)).isoformat()
+        self._post_action("plan", {"count": "3", "first_date": first})
+        agreement = self.case.agreement_ids
+        self.assertEqual(agreement.state, "draft")
+        page = self.url_open(f"/my/payment-care/{self.case.id}")
+        self.assertIn("We are looking at your proposal", page.text)
+        response = self.url_open(
+            f"/my/payment-care/agreement/{agreement.id}/accept",
+            data={"name": "Clara Consumer", "confirm": "1", "csrf_token": http_csrf(self)},
+            allow_redirects=False,
+        )
+        self.assertIn("error=", response.headers["Location"])
+        agreement.invalidate_recordset()
+        self.assertEqual(agreement.state, "draft")
+        self.assertFalse(agreement.accepted_on)
+
+    def test_tour_reminder_link_plan_accept_and_pdf(self):
+        self.start_tour(self.case.get_portal_url(), "debtor_care_portal_plan")
+        agreement = self.case.agreement_ids
+        self.assertEqual(agreement.state, "active")
+        self.assertEqual(agreement.accepted_by, "Clara Consumer")
+        self.assertEqual(agreement.acceptance_channel, "portal")
+        self.assertEqual(agreement.line_ids.mapped("amount"), [100.0, 100.0, 100.0])
+
+    def test_tour_call_back_request_reaches_the_rep(self):
+        self.case.user_id = self.rep
+        self.rep.password = "rita_rep"
+        self.start_tour(
+            f"/my/payment-care/{self.case.id}", "debtor_care_portal_call", login="clara_portal"
+        )
+        self.start_tour("/odoo", "debtor_care_rep_sees_call_task", login="rita_rep")

@@ -67,3 +67,99 @@ registry.category("web_tour.tours").add("debtor_care_portal_call", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("debtor_care_portal_plan", {
+    steps: () => [
+        {
+            content: "The reminder link opens the open invoices",
+            trigger: ".o_debtor_care_invoices tbody tr",
+        },
+        {
+            content: "Too many instalments",
+            trigger: ".o_debtor_care_form_plan input[name='count']",
+            run: "edit 500",
+        },
+        {
+            content: "The preview explains the limit at once",
+            trigger: ".o_debtor_care_plan_error",
+        },
+        {
+            content: "Three instalments",
+            trigger: ".o_debtor_care_form_plan input[name='count']",
+            run: "edit 3",
+        },
+        {
+            content: "The preview shows the three instalments",
+            trigger: ".o_debtor_care_plan_lines tr:nth-child(3)",
+        },
+        {
+            content: "Propose the plan",
+            trigger: ".o_debtor_care_form_plan button[type='submit']",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Open the proposed plan",
+            trigger: ".o_debtor_care_done ~ .card a:contains('Open the plan')",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Type the full name",
+            trigger: ".o_debtor_care_accept input[name='name']",
+            run: "edit Clara Consumer",
+        },
+        {
+            content: "Confirm",
+            trigger: ".o_debtor_care_accept input[name='confirm']",
+            run: "check",
+        },
+        {
+            content: "Accept the plan",
+            trigger: ".o_debtor_care_accept button[type='submit']",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The plan is accepted",
+            trigger: ".o_debtor_care_accepted",
+        },
+        {
+            content: "Download the PDF",
+            trigger: "a.o_debtor_care_pdf",
+            async run() {
+                const response = await fetch(this.anchor.href);
+                const type = response.headers.get("Content-Type") || "";
+                if (!response.ok || !type.includes("pdf")) {
+                    throw new Error(`PDF download failed: ${response.status} ${type}`);
+                }
+            },
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("debtor_care_rep_sees_call_task", {
+    url: "/odoo",
+    steps: () => [
+        {
+            content: "Open the activities",
+            trigger: ".o_menu_systray i[aria-label='Activities']",
+            run: "click",
+        },
+        {
+            content: "Future payment care activities",
+            trigger:
+                ".o-mail-ActivityGroup[data-model_name='debtor.care.case'] span:contains('Future')",
+            run: "click",
+        },
+        {
+            content: "Open the customer's case",
+            trigger: ".o_data_row td:contains('Clara Consumer')",
+            run: "click",
+        },
+        {
+            content: "The call task is on the case, with the customer's time window",
+            trigger: ".o-mail-Activity:contains('Payment care call')",
+        },
+    ],
+});
