@@ -315,3 +315,26 @@ class TestPortal(DebtorCareCommon, HttpCase):
             f"/my/payment-care/{self.case.id}", "debtor_care_portal_call", login="clara_portal"
         )
         self.start_tour("/odoo", "debtor_care_rep_sees_call_task", login="rita_rep")
+
+    def test_paid_problem_and_situation_from_the_page(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        yesterday = (self.today - timedelta(days=1)).isoformat()
+        location = self._post_action(
+            "paid", {"date": yesterday, "amount": "300", "reference": "TX1"}
+        )
+        self.assertIn("done=paid", location)
+        self.assertEqual(self.case.pause_reason, "check_payment")
+        self.assertIn("Customer says paid", self.case.activity_ids.mapped("summary")[0])
+        location = self._post_action(
+            "problem",
+            {"move_id": str(self.invoice.id), "reason": "damaged", "message": "<b>broken</b>"},
+        )
+        self.assertIn("done=problem", location)
+        self.assertEqual(self.invoice.debtor_care_dispute_state, "open")
+        location = self._post_action("situation", {"category": "illness"})
+        self.assertIn("done=situation", location)
+        self.assertEqual(self.consumer.sudo().debtor_care_hardship_reason, "illness")
+        page = self.url_open(f"/my/payment-care/{self.case.id}?done=situation").text
+        self.assertIn("Thank you, we have received your message.", page)
+        self.assertNotIn("Illness", page.split("o_debtor_care_form_situation")[0])
+        self.assertNotIn("<b>broken</b>", page)
