@@ -1,20 +1,36 @@
-"""Benchmark of debtor_care's daily run on a generated book of receivables.
+"""Benchmark of debtor_care's daily run against OCA's credit control and overdue reminder.
 
-    ./dev bench [--sizes 10000,100000] [--keep]
+    ./dev bench [--sizes 10000,100000] [--engines debtor_care,credit_control,overdue_reminder]
+                [--portal-invoices 500] [--profile]
 
 For each size it creates a fresh company with the generic chart of accounts in the benchmark
 database, bulk-inserts customers and posted invoices with their receivable lines in SQL
 (about 65 % paid, 30 % overdue across all ages, a fifth of those partly paid, 5 % not yet due,
-10 % in a second currency, 3 % of customers with an open credit note), then times the full
-daily run as the scheduler runs it: one batch per transaction, committed in between. It prints
-rows, time, SQL queries and peak memory. E-mails are queued, not sent.
+10 % in a second currency, 3 % of customers with an open credit note), then times on the same
+data, each engine in its own process (so peak memory is its own):
+
+- debtor_care: the full daily run as the scheduler runs it (one batch per transaction,
+  committed in between): cases, decisions, steps, e-mails queued (not sent), call tasks;
+- credit_control: OCA account_credit_control's run generating credit lines for the same date
+  (policy 10/30/60 days over the company's receivable account, created before timing);
+- overdue_reminder: OCA account_invoice_overdue_reminder's wizard computing the reminder
+  steps for all customers (frozen to the same date).
+
+It prints time, SQL queries and peak memory per engine and the ratio debtor_care / peer.
+Then it serves the portal care page of a customer with --portal-invoices open invoices from a
+real Odoo HTTP server and reports the server time per request (Odoo's own request log).
 """
 
 import argparse
+import json
+import os
+import re
 import resource
+import statistics
+import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -30,7 +46,14 @@ def parse_args():
     parser.add_argument("--sizes", default="10000,100000", help="invoices per run")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="cProfile the daily run")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--portal-invoices", type=int, default=500)
+    parser.add_argument("--engine", help=argparse.SUPPRESS)  # child process: run one engine
+    parser.add_argument("--company-id", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+ENGINES = ("debtor_care", "credit_control", "overdue_reminder")
 
 
 def rss_mb():
@@ -49,10 +72,12 @@ def create_company(env, invoices):
     return company
 
 
-def generate(env, company, invoices):
+def generate(env, company, invoices, customers=None, tag=None, paid_share=0.65):
     """Customers and posted invoices with consistent receivable and income lines."""
     cr = env.cr
-    customers = max(invoices // 5, 1)
+    customers = customers or max(invoices // 5, 1)
+    tag = tag or str(company.id)
+    cr.execute("DROP TABLE IF EXISTS bench_inv")
     receivable = env["account.account"].search(
         [("company_ids", "in", company.id), ("account_type", "=", "asset_receivable")], limit=1
     )
@@ -69,15 +94,17 @@ def generate(env, company, invoices):
     cr.execute(
         SQL(
             """
-        INSERT INTO res_partner (name, email, is_company, active, type, lang, create_date,
-                                 write_date, debtor_care_customer_type, autopost_bills)
+        INSERT INTO res_partner (name, email, email_normalized, is_company, active, type, lang,
+                                 create_date, write_date, debtor_care_customer_type, autopost_bills)
         SELECT 'Bench customer ' || %(tag)s || '-' || g,
-               'c' || g || '@bench.example', mod(g, 4) = 0, true, 'contact', 'en_US', now(), now(),
+               'c' || %(tag)s || '-' || g || '@bench.example',
+               'c' || %(tag)s || '-' || g || '@bench.example',
+               mod(g, 4) = 0, true, 'contact', 'en_US', now(), now(),
                CASE WHEN mod(g, 4) = 0 THEN 'business' ELSE 'consumer' END, 'ask'
           FROM generate_series(1, %(n)s) g
         RETURNING id
         """,
-            tag=company.id,
+            tag=tag,
             n=customers,
         )
     )
@@ -106,16 +133,17 @@ def generate(env, company, invoices):
         ALTER TABLE bench_inv ADD COLUMN due date, ADD COLUMN residual numeric,
                               ADD COLUMN currency_id int, ADD COLUMN rate numeric;
         UPDATE bench_inv SET
-            due = CASE WHEN r < 0.65 THEN %(today)s::date - (1 + (r2 * 300)::int)
+            due = CASE WHEN r < %(paid)s THEN %(today)s::date - (1 + (r2 * 300)::int)
                        WHEN r < 0.95 THEN %(today)s::date - (1 + (r2 * 120)::int)
                        ELSE %(today)s::date + (1 + (r2 * 30)::int) END,
-            residual = CASE WHEN r < 0.65 THEN 0
-                            WHEN r < 0.71 THEN round(amount / 2, 2)
+            residual = CASE WHEN r < %(paid)s THEN 0
+                            WHEN r < %(paid)s + 0.06 THEN round(amount / 2, 2)
                             ELSE amount END,
             currency_id = CASE WHEN mod(n, 10) = 0 THEN %(usd)s ELSE %(eur)s END,
             rate = CASE WHEN mod(n, 10) = 0 THEN 1.1 ELSE 1 END
         """,
             today=TODAY,
+            paid=paid_share,
             usd=usd.id,
             eur=company.currency_id.id,
         )
@@ -136,7 +164,7 @@ def generate(env, company, invoices):
           FROM bench_inv ORDER BY n
         RETURNING id, invoice_date_due, partner_id
         """,
-            tag=company.id,
+            tag=tag,
             journal=journal.id,
             company=company.id,
         )
@@ -166,7 +194,7 @@ def generate(env, company, invoices):
                -amount * rate, 0, 0, false, 20, now(), now(), 1, 1
           FROM moves
         """,
-            tag=company.id,
+            tag=tag,
             journal=journal.id,
             company=company.id,
             cur=company.currency_id.id,
@@ -197,7 +225,7 @@ def generate(env, company, invoices):
                date, date, 'posted', 'payment_term', name, 0, 25, -25, -25, -25, -25, false, 10
           FROM refunds
         """,
-            tag=company.id,
+            tag=tag,
             journal=journal.id,
             company=company.id,
             cur=company.currency_id.id,
@@ -219,13 +247,23 @@ def generate(env, company, invoices):
     )
     overdue, open_items = cr.fetchone()
     env.invalidate_all()
-    return {"customers": customers, "overdue_items": overdue, "open_items": open_items}
+    return {
+        "customers": customers,
+        "overdue_items": overdue,
+        "open_items": open_items,
+        "partner_ids": partner_ids,
+    }
+
+
+def elapsed():
+    """Wall-clock seconds that freezegun (used for the overdue reminder) cannot freeze."""
+    return os.times().elapsed
 
 
 def daily_run(registry, company_id, batch_size):
     """The daily run as the scheduler does it: a batch per transaction, then commit."""
     queries = calls = 0
-    start = time.perf_counter()
+    start = elapsed()
     first_call = None
     while True:
         with registry.cursor() as cr:
@@ -239,10 +277,10 @@ def daily_run(registry, company_id, batch_size):
             calls += 1
             cr.commit()
         if first_call is None:
-            first_call = time.perf_counter() - start
+            first_call = elapsed() - start
         if not done:
             break
-    elapsed = time.perf_counter() - start
+    seconds = elapsed() - start
     with registry.cursor() as cr:
         cr.execute(SQL("SELECT COUNT(*) FROM debtor_care_case WHERE company_id = %s", company_id))
         cases = cr.fetchone()[0]
@@ -251,89 +289,348 @@ def daily_run(registry, company_id, batch_size):
         )
         steps = cr.fetchone()[0]
     return {
-        "seconds": elapsed,
+        "seconds": seconds,
         "first_batch": first_call,
         "queries": queries,
-        "calls": calls,
-        "cases": cases,
-        "steps": steps,
+        "batches": calls,
+        "rows": cases,
+        "detail": f"{cases} cases, {steps} steps",
     }
+
+
+def credit_control_run(registry, company_id):
+    """OCA credit control: a 10/30/60-day policy over the receivable account, then the run
+    that generates the credit lines for the same date (the timed part)."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
+        company = env["res.company"].browse(company_id)
+        receivable = env["account.account"].search(
+            [("company_ids", "in", company_id), ("account_type", "=", "asset_receivable")]
+        )
+        template = env.ref("account_credit_control.email_template_credit_control_base")
+
+        def level(sequence, days):
+            return (
+                0,
+                0,
+                {
+                    "name": f"{days} days",
+                    "level": sequence,
+                    "computation_mode": "net_days",
+                    "delay_days": days,
+                    "email_template_id": template.id,
+                    "channel": "email",
+                    "custom_text": "Please pay",
+                    "custom_mail_text": "<p>Please pay</p>",
+                },
+            )
+
+        policy = env["credit.control.policy"].create(
+            {
+                "name": f"Bench {company_id}",
+                "company_id": company_id,
+                "account_ids": [(6, 0, receivable.ids)],
+                "level_ids": [level(1, 10), level(2, 30), level(3, 60)],
+            }
+        )
+        company.credit_policy_id = policy
+        run = (
+            env["credit.control.run"]
+            .with_company(company)
+            .create({"date": TODAY, "company_id": company_id, "policy_ids": [(6, 0, policy.ids)]})
+        )
+        cr.commit()
+        before, start = cr.sql_log_count, elapsed()
+        run.generate_credit_lines()
+        env.flush_all()
+        cr.commit()
+        seconds, queries = elapsed() - start, cr.sql_log_count - before
+        lines = env["credit.control.line"].search_count([("run_id", "=", run.id)])
+    return {
+        "seconds": seconds,
+        "queries": queries,
+        "batches": 1,
+        "rows": lines,
+        "detail": f"{lines} credit lines",
+    }
+
+
+def overdue_reminder_run(registry, company_id):
+    """OCA overdue reminder: the wizard that computes a reminder step per customer."""
+    from freezegun import freeze_time
+
+    from odoo.exceptions import UserError
+
+    with registry.cursor() as cr:
+        env = api.Environment(
+            cr, SUPERUSER_ID, {"allowed_company_ids": [company_id], "tz": "Europe/Berlin"}
+        )
+        company = env["res.company"].browse(company_id)
+        company.overdue_reminder_attach_invoice = False
+        Wizard = env["overdue.reminder.start"].with_company(company)
+        cr.commit()
+        with freeze_time(datetime.combine(TODAY, datetime.min.time()).replace(hour=10)):
+            wizard = Wizard.create({"start_days": 0, "min_interval_days": 5, "interface": "mass"})
+            before, start = cr.sql_log_count, elapsed()
+            try:
+                wizard.run()
+            except UserError:
+                pass
+            env.flush_all()
+            seconds, queries = elapsed() - start, cr.sql_log_count - before
+            steps = env["overdue.reminder.step"].search(
+                [("user_id", "=", env.uid), ("company_id", "=", company_id)]
+            )
+            invoices = sum(len(step.invoice_ids) for step in steps)
+        cr.rollback()
+    return {
+        "seconds": seconds,
+        "queries": queries,
+        "batches": 1,
+        "rows": len(steps),
+        "detail": f"{len(steps)} customer steps, {invoices} invoices",
+    }
+
+
+def child(args):
+    """One engine in this process: prints its figures as JSON on the last line."""
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    registry = odoo.modules.registry.Registry(args.database)
+    baseline = rss_mb()
+    if args.engine == "debtor_care":
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(daily_run, registry, args.company_id, args.batch_size)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        else:
+            result = daily_run(registry, args.company_id, args.batch_size)
+    elif args.engine == "credit_control":
+        result = credit_control_run(registry, args.company_id)
+    else:
+        result = overdue_reminder_run(registry, args.company_id)
+    result.update(rss=rss_mb(), rss_growth=rss_mb() - baseline)
+    print(json.dumps(result))
+
+
+def run_engine(args, engine, company_id):
+    command = [
+        sys.executable,
+        __file__,
+        "--config",
+        args.config,
+        "--database",
+        args.database,
+        "--engine",
+        engine,
+        "--company-id",
+        str(company_id),
+        "--batch-size",
+        str(args.batch_size),
+    ]
+    if args.profile:
+        command.append("--profile")
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- portal
+def portal_timing(args, company_id, partner_id, requests_count=15):
+    """Serve the care page of one customer from a real Odoo HTTP server and read the server
+    time and query count of each request from Odoo's request log."""
+    import requests
+
+    with odoo.modules.registry.Registry(args.database).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        login = f"bench_portal_{company_id}"
+        user = env["res.users"].search([("login", "=", login)])
+        if not user:
+            user = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "login": login,
+                        "password": login,
+                        "partner_id": partner_id,
+                        "company_id": company_id,
+                        "company_ids": [(6, 0, [company_id])],
+                        "groups_id": [(6, 0, [env.ref("base.group_portal").id])],
+                    }
+                )
+            )
+        case = env["debtor.care.case"].search(
+            [("partner_id", "=", partner_id), ("company_id", "=", company_id)], limit=1
+        )
+        invoices = env["account.move"].search_count(
+            [("partner_id", "=", partner_id), ("payment_state", "in", ("not_paid", "partial"))]
+        )
+        case_id = case.id
+        cr.commit()
+    port = 8079
+    logfile = os.path.join(os.path.dirname(args.config), "bench-portal.log")
+    if os.path.exists(logfile):
+        os.unlink(logfile)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(os.path.dirname(odoo.__path__[0]), "odoo-bin"),
+            "-c",
+            args.config,
+            "-d",
+            args.database,
+            f"--db-filter=^{args.database}$",
+            "--http-port",
+            str(port),
+            "--max-cron-threads=0",
+            "--workers=0",
+            "--log-level=info",
+            f"--logfile={logfile}",
+        ],
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        session = requests.Session()
+        for _attempt in range(120):
+            try:
+                page = session.get(f"{base}/web/login", timeout=5)
+                if page.status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        session.post(
+            f"{base}/web/login",
+            data={"login": login, "password": login, "csrf_token": token},
+            timeout=30,
+        )
+        urls = {"care page": f"/my/payment-care/{case_id}", "core /my/invoices": "/my/invoices"}
+        results = {}
+        for label, url in urls.items():
+            session.get(base + url, timeout=60)  # warm-up (assets, caches)
+            client = []
+            for _i in range(requests_count):
+                t0 = time.perf_counter()
+                response = session.get(base + url, timeout=60)
+                client.append(time.perf_counter() - t0)
+                response.raise_for_status()
+            results[label] = {"url": url, "client_ms": statistics.median(client) * 1000}
+        time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(30)
+    # werkzeug line: "GET /path HTTP/1.1" 200 - <queries> <query time> <other time>
+    pattern = re.compile(r'"GET (\S+) HTTP/[\d.]+" 200 - (\d+) ([\d.]+) ([\d.]+)')
+    with open(logfile) as log:
+        hits = [pattern.search(line) for line in log]
+    for result in results.values():
+        rows = [m for m in hits if m and m.group(1) == result["url"]][1:]  # skip warm-up
+        if rows:
+            result["queries"] = statistics.median(int(m.group(2)) for m in rows)
+            result["server_ms"] = statistics.median(
+                (float(m.group(3)) + float(m.group(4))) * 1000 for m in rows
+            )
+    return invoices, results
+
+
+# --------------------------------------------------------------------------- main
+def fmt(value, digits=1):
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def main():
     args = parse_args()
+    if args.engine:
+        return child(args)
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
     registry = odoo.modules.registry.Registry(args.database)
-    rows = []
+    engines = [e for e in args.engines.split(",") if e]
+    table, portal_partner = [], None
     for size in [int(s) for s in args.sizes.split(",")]:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             t0 = time.perf_counter()
             company = create_company(env, size)
             data = generate(env, company, size)
+            if portal_partner is None and args.portal_invoices:
+                heavy = generate(
+                    env,
+                    company,
+                    args.portal_invoices,
+                    customers=1,
+                    tag=f"{company.id}P",
+                    paid_share=0.0,
+                )
+                portal_partner = (company.id, heavy["partner_ids"][0])
             company_id = company.id
             cr.commit()
-            gen_seconds = time.perf_counter() - t0
-        rss_before = rss_mb()
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            result = profiler.runcall(daily_run, registry, company_id, args.batch_size)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-        else:
-            result = daily_run(registry, company_id, args.batch_size)
-        rows.append(
-            {
-                "invoices": size,
-                **data,
-                **result,
-                "gen": gen_seconds,
-                "rss": rss_mb(),
-                "rss_before": rss_before,
-            }
-        )
-        print(f"size {size}: {result}", file=sys.stderr, flush=True)
+            print(
+                f"size {size}: generated in {time.perf_counter() - t0:.1f} s, "
+                f"{data['customers']} customers, {data['overdue_items']} overdue items",
+                file=sys.stderr,
+                flush=True,
+            )
+        results = {}
+        for engine in engines:
+            results[engine] = run_engine(args, engine, company_id)
+            print(f"size {size} {engine}: {results[engine]}", file=sys.stderr, flush=True)
+        table.append((size, data, results))
 
     header = (
         "invoices",
-        "customers",
         "overdue items",
-        "cases",
-        "steps",
-        "run s",
-        "1st batch s",
-        "ms/case",
-        "queries",
+        "engine",
+        "result",
+        "time s",
+        "SQL queries",
         "queries/batch",
-        "batches",
         "peak RSS MB",
+        "RSS growth MB",
+        "debtor_care faster by",
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for row in rows:
-        print(
-            "| "
-            + " | ".join(
-                str(v)
-                for v in (
-                    row["invoices"],
-                    row["customers"],
-                    row["overdue_items"],
-                    row["cases"],
-                    row["steps"],
-                    f"{row['seconds']:.1f}",
-                    f"{row['first_batch']:.1f}",
-                    f"{1000 * row['seconds'] / max(row['cases'], 1):.1f}",
-                    row["queries"],
-                    round(row["queries"] / max(row["calls"], 1)),
-                    row["calls"],
-                    f"{row['rss']:.0f}",
-                )
+    for size, data, results in table:
+        ours = results.get("debtor_care")
+        for engine, r in results.items():
+            ratio = (
+                f"{r['seconds'] / ours['seconds']:.1f}x" if ours and engine != "debtor_care" else ""
             )
-            + " |"
+            print(
+                "| "
+                + " | ".join(
+                    fmt(v)
+                    for v in (
+                        size,
+                        data["overdue_items"],
+                        engine,
+                        r["detail"],
+                        r["seconds"],
+                        r["queries"],
+                        round(r["queries"] / max(r["batches"], 1)),
+                        r["rss"],
+                        r["rss_growth"],
+                        ratio,
+                    )
+                )
+                + " |"
+            )
+    if portal_partner:
+        invoices, results = portal_timing(args, *portal_partner)
+        print(
+            f"\nPortal, one customer with {invoices} open invoices "
+            f"(median of 15 requests after a warm-up):\n"
         )
+        print("| page | server ms | SQL queries | client ms |")
+        print("|---|---|---|---|")
+        for label, r in results.items():
+            print(
+                f"| {label} | {fmt(r.get('server_ms', '-'))} | {r.get('queries', '-')} "
+                f"| {fmt(r['client_ms'])} |"
+            )
 
 
 if __name__ == "__main__":

@@ -185,14 +185,18 @@ class DebtorCareCase(models.Model):
         for company, cases in self.grouped("company_id").items():
             for row in self._fetch_open_receivable_rows(company, cases.partner_id.ids):
                 rows_by_key[(company.id, row["partner_id"])].append(row)
-        Line = self.env["account.move.line"]
-        result = {}
+        ids_by_case = {}
         for case in self:
             rows = self._filter_dunnable_rows(rows_by_key[(case.company_id.id, case.partner_id.id)])
-            result[case.id] = Line.browse(
+            ids_by_case[case.id] = [
                 row["id"] for row in rows if row["residual"] > 0 and row["date_maturity"] < today
-            )
-        return result
+            ]
+        # one prefetch set for the whole batch: reading a field reads it for every case
+        all_ids = [line_id for ids in ids_by_case.values() for line_id in ids]
+        Line = self.env["account.move.line"]
+        return {
+            case_id: Line.browse(ids).with_prefetch(all_ids) for case_id, ids in ids_by_case.items()
+        }
 
     def _compute_access_url(self):
         result = super()._compute_access_url()
@@ -365,7 +369,7 @@ class DebtorCareCase(models.Model):
             "skip_reason": False,
         }
         if decision["level"]:
-            self._execute_decision(decision, today)
+            self._log_steps(self._execute_decision(decision, today))
 
     def _set_hardship(self, until, reason, note=None):
         """Hardship: pause, freeze fees and interest, waive booked fees, and make the next
@@ -611,7 +615,12 @@ class DebtorCareCase(models.Model):
             stats["cases_opened"] = len(new_cases)
             for case in new_cases:
                 case_by_partner[case.partner_id.id] = case
-                case._message_log(body=_("Care case opened: %s overdue.", case.amount_summary))
+            new_cases._message_log_batch(
+                bodies={
+                    case.id: _("Care case opened: %s overdue.", case.amount_summary)
+                    for case in new_cases
+                }
+            )
 
         to_resolve = self.browse(
             [
@@ -777,13 +786,45 @@ class DebtorCareCase(models.Model):
         """Classify a batch of cases set-based, then perform each due step in its own
         savepoint so one failing customer never stops the others."""
         decisions = self._classify(today)
-        for case in self:
-            decision = decisions[case.id]
-            if decision["skip_reason"] and decision["repeat_skip"]:
-                continue  # the same block was logged already
-            if decision["level"]:
-                case._execute_decision(decision, today)
+        lines_by_case = self._get_overdue_lines(today)
+        todo = self.filtered(
+            lambda c: decisions[c.id]["level"]
+            and not (decisions[c.id]["skip_reason"] and decisions[c.id]["repeat_skip"])
+        )  # a repeated block was logged already
+        steps = todo._create_steps(decisions, lines_by_case, today)
+        logs = {}
+        for case in todo:
+            logs.update(
+                case._execute_decision(
+                    decisions[case.id], today, lines_by_case[case.id], steps.get(case.id)
+                )
+            )
+        self._log_steps(logs)
         self._write_run_marks(decisions, today)
+
+    def _create_steps(self, decisions, lines_by_case, today):
+        """The step records of a batch in one create; if that fails, each case creates
+        its own step in its own savepoint instead."""
+        Dunning = self.env["debtor.care.dunning"]
+        try:
+            with self.env.cr.savepoint():
+                steps = Dunning.create(
+                    [
+                        Dunning._prepare_step_values(
+                            case, decisions[case.id], today, lines_by_case[case.id]
+                        )
+                        for case in self
+                    ]
+                )
+        except Exception:
+            _logger.exception("Payment care: creating a batch of steps failed, one by one now")
+            return {}
+        return {step.case_id.id: step for step in steps}
+
+    def _log_steps(self, bodies):
+        """The chatter notes of a batch's steps, written in one go."""
+        if bodies:
+            self.browse(list(bodies))._message_log_batch(bodies=bodies)
 
     def _classify(self, today):
         """Decide, for each case of the batch, which level is due, with which tone and on
@@ -1088,29 +1129,35 @@ class DebtorCareCase(models.Model):
         for next_date, ids in by_next.items():
             self.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
 
-    def _execute_decision(self, decision, today):
-        """Perform one step inside a savepoint; on failure log a failed step instead."""
+    def _execute_decision(self, decision, today, lines=None, step=None):
+        """Perform one step inside a savepoint; on failure log a failed step instead.
+        The step record may come pre-created with its batch. Returns the chatter note
+        of the step ({case id: body}) for the caller to log."""
         self.ensure_one()
         Dunning = self.env["debtor.care.dunning"]
         try:
             with self.env.cr.savepoint():
-                step = Dunning._create_step(self, decision, today)
+                step = step or Dunning._create_step(self, decision, today, lines)
                 if step.state == "skipped":
                     self._on_step_skipped(step)
-                else:
-                    step._perform_actions()
+                    return {}
+                return {self.id: step._perform_actions()}
         except Exception as error:
             _logger.exception("Payment care step failed for case %s", self.display_name)
             message = str(error) or error.__class__.__name__
-            Dunning.create(
-                {
-                    "case_id": self.id,
-                    "level_id": decision["level"].id if decision["level"] else False,
-                    "date": today,
-                    "state": "failed",
-                    "reason": message,
-                    "tone": decision.get("tone") or False,
-                }
-            )
+            failed = {"state": "failed", "reason": message}
+            if step and step.exists():
+                step.write(failed)
+            else:
+                Dunning.create(
+                    {
+                        "case_id": self.id,
+                        "level_id": decision["level"].id if decision["level"] else False,
+                        "date": today,
+                        "tone": decision.get("tone") or False,
+                        **failed,
+                    }
+                )
             self.write({"error_message": message})
             self.message_post(body=_("The payment care step failed: %s", message))
+            return {}

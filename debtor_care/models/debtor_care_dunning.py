@@ -100,10 +100,15 @@ class DebtorCareDunning(models.Model):
 
     # ------------------------------------------------------------------ creation
     @api.model
-    def _create_step(self, case, decision, today):
-        """The step record with the snapshot of what is overdue at this moment, and the
-        default interest and fees it shows."""
-        lines = case._get_overdue_lines(today)[case.id]
+    def _create_step(self, case, decision, today, lines=None):
+        if lines is None:
+            lines = case._get_overdue_lines(today)[case.id]
+        return self.create(self._prepare_step_values(case, decision, today, lines))
+
+    @api.model
+    def _prepare_step_values(self, case, decision, today, lines):
+        """The step with the snapshot of what is overdue at this moment, and the default
+        interest and fees it shows."""
         snapshot = self._snapshot_lines(lines, today)
         frozen = case.hardship_call_pending or case.partner_id._debtor_care_in_hardship(today)
         if not frozen:
@@ -128,7 +133,7 @@ class DebtorCareDunning(models.Model):
             "fees_frozen": frozen,
             "debt_advice": frozen or (decision["level"] and decision["level"].stage != "reminder"),
         }
-        return self.create(values)
+        return values
 
     @api.model
     def _add_interest(self, case, snapshot, today):
@@ -208,10 +213,11 @@ class DebtorCareDunning(models.Model):
 
     # ------------------------------------------------------------------ actions
     def _perform_actions(self):
-        """Carry out the level's actions with the channel rules; updates the case."""
+        """Carry out the level's actions with the channel rules; updates the case.
+        Returns the step's chatter note (the caller logs a batch of them at once)."""
         self.ensure_one()
         if self.state != "done":
-            return
+            return False
         case = self.case_id
         actions = self._apply_channel_rules(
             self.planned_actions.split(",") if self.planned_actions else []
@@ -223,16 +229,13 @@ class DebtorCareDunning(models.Model):
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
         self._mark_moves()
         labels = dict(ACTIONS)
-        case.message_post(
-            body=Markup("%s<br/>%s")
-            % (
-                _(
-                    "Payment care step “%(level)s” (%(tone)s tone).",
-                    level=self.level_id.name,
-                    tone=dict(TONES).get(self.tone, ""),
-                ),
-                _("Actions: %s", ", ".join(labels[a] for a in actions) or _("none")),
-            )
+        return Markup("%s<br/>%s") % (
+            _(
+                "Payment care step “%(level)s” (%(tone)s tone).",
+                level=self.level_id.name,
+                tone=dict(TONES).get(self.tone, ""),
+            ),
+            _("Actions: %s", ", ".join(labels[a] for a in actions) or _("none")),
         )
 
     def _mark_moves(self):
