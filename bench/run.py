@@ -404,7 +404,9 @@ def child(args):
 
             profiler = cProfile.Profile()
             result = profiler.runcall(daily_run, registry, args.company_id, args.batch_size)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
         else:
             result = daily_run(registry, args.company_id, args.batch_size)
     elif args.engine == "credit_control":

@@ -370,6 +370,7 @@ class DebtorCareCase(models.Model):
         }
         if decision["level"]:
             self._log_steps(self._execute_decision(decision, today))
+            self.env["debtor.care.dunning"]._send_pending_emails(self)
 
     def _set_hardship(self, until, reason, note=None):
         """Hardship: pause, freeze fees and interest, waive booked fees, and make the next
@@ -617,7 +618,7 @@ class DebtorCareCase(models.Model):
                 case_by_partner[case.partner_id.id] = case
             new_cases._message_log_batch(
                 bodies={
-                    case.id: _("Care case opened: %s overdue.", case.amount_summary)
+                    case.id: self.env._("Care case opened: %s overdue.", case.amount_summary)
                     for case in new_cases
                 }
             )
@@ -800,6 +801,7 @@ class DebtorCareCase(models.Model):
                 )
             )
         self._log_steps(logs)
+        self.env["debtor.care.dunning"]._send_pending_emails(todo)
         self._write_run_marks(decisions, today)
 
     def _create_steps(self, decisions, lines_by_case, today):

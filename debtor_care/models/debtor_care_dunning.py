@@ -385,26 +385,117 @@ class DebtorCareDunning(models.Model):
         )
 
     def _do_email(self):
-        template = self.level_id._get_mail_template(self.tone)
-        if not template:
+        """Mark the e-mail; the batch composes all its e-mails at once (_send_emails)."""
+        if not self.level_id._get_mail_template(self.tone):
             raise UserError(_("No e-mail template for level %s.", self.level_id.name))
-        recipient = self._get_recipient()
-        rendered = {
-            field: template._render_field(field, self.ids, compute_lang=True)[self.id]
-            for field in ("subject", "body_html")
-        }
-        attachments = self._get_invoice_attachments()
-        message = self.case_id.with_context(mail_notify_force_send=False).message_post(
-            subject=rendered["subject"],
-            body=rendered["body_html"],
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-            author_id=(self.case_id.user_id.partner_id or self.company_id.partner_id).id,
-            attachment_ids=attachments.ids,
+        self.action_email = True
+
+    @api.model
+    def _send_pending_emails(self, cases):
+        """Compose the e-mails the steps of these cases decided on: all together, or, if
+        that fails, one by one so that one bad address or template fails only its step."""
+        steps = self.search(
+            [
+                ("case_id", "in", cases.ids),
+                ("action_email", "=", True),
+                ("state", "=", "done"),
+                ("mail_message_id", "=", False),
+            ]
         )
-        self.write({"action_email": True, "mail_message_id": message.id})
+        if not steps:
+            return
+        try:
+            with self.env.cr.savepoint():
+                steps._send_emails()
+        except Exception:
+            _logger.exception("Payment care: composing a batch of e-mails failed, one by one")
+            for step in steps:
+                try:
+                    with self.env.cr.savepoint():
+                        step._send_emails()
+                except Exception as error:
+                    _logger.exception("Payment care e-mail failed for %s", step.case_id.name)
+                    step._fail(str(error) or type(error).__name__)
+
+    def _fail(self, message):
+        """The step did not happen: marked failed, the case back on its previous level
+        (the next run tries again) and the error shown on the case."""
+        self.ensure_one()
+        case = self.case_id
+        previous = case.dunning_ids.filtered(
+            lambda step: step.state == "done" and step.id != self.id and step.level_id
+        ).sorted(lambda step: (step.date, step.id))[-1:]
+        self.write({"state": "failed", "reason": message})
+        case.write({"level_id": previous.level_id.id, "error_message": message})
+        case.message_post(body=_("The payment care step failed: %s", message))
+
+    def _send_emails(self):
+        """One e-mail per step in its case's chatter, queued in mail.mail, set-based:
+        templates rendered per group, messages, mails and notifications created in one go
+        (what message_post does one record at a time, without the per-mail layout)."""
+        comment = self.env.ref("mail.mt_comment")
+        vals_list, steps = [], self.browse()
+        for template, group in self.grouped(
+            lambda step: step.level_id._get_mail_template(step.tone)
+        ).items():
+            rendered = {
+                field: template._render_field(field, group.ids, compute_lang=True)
+                for field in ("subject", "body_html", "email_from")
+            }
+            for step in group:
+                case, recipient = step.case_id, step._get_recipient()
+                author = case.user_id.partner_id or step.company_id.partner_id
+                vals_list.append(
+                    {
+                        "model": case._name,
+                        "res_id": case.id,
+                        "record_name": case.display_name,
+                        "message_type": "comment",
+                        "subtype_id": comment.id,
+                        "subject": rendered["subject"][step.id],
+                        "body": rendered["body_html"][step.id],
+                        "body_html": rendered["body_html"][step.id],
+                        "author_id": author.id,
+                        "email_from": rendered["email_from"][step.id] or author.email_formatted,
+                        "partner_ids": [(4, recipient.id)],
+                        "recipient_ids": [(4, recipient.id)],
+                        "attachment_ids": [(6, 0, step._get_invoice_attachments().ids)],
+                        "auto_delete": False,
+                        "notification_ids": [
+                            (
+                                0,
+                                0,
+                                {
+                                    "res_partner_id": recipient.id,
+                                    "notification_type": "email",
+                                    "notification_status": "ready",
+                                    "is_read": True,
+                                },
+                            )
+                        ],
+                    }
+                )
+                steps |= step
+        mails = self.env["mail.mail"].sudo().create(vals_list)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE mail_notification n SET mail_mail_id = m.id
+              FROM mail_mail m
+             WHERE m.id = ANY(%(mails)s) AND n.mail_message_id = m.mail_message_id;
+            UPDATE debtor_care_dunning d SET mail_message_id = v.message_id
+              FROM (SELECT unnest(%(steps)s::int[]) AS id,
+                           unnest(%(messages)s::int[]) AS message_id) v
+             WHERE d.id = v.id
+            """,
+                mails=mails.ids,
+                steps=steps.ids,
+                messages=[mail.mail_message_id.id for mail in mails],
+            )
+        )
+        self.env["mail.notification"].invalidate_model(["mail_mail_id"])
+        steps.invalidate_recordset(["mail_message_id"])
 
     def _get_invoice_attachments(self):
         """Invoice PDFs that already exist (never rendered here: rendering is slow)."""

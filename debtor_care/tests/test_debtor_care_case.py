@@ -152,6 +152,12 @@ class TestDebtorCareCase(DebtorCareCommon):
         ok = self._case(self.consumer)
         self.assertEqual(ok.dunning_ids.state, "done")
         self.assertTrue(ok.dunning_ids.action_email)
+        message = ok.dunning_ids.mail_message_id
+        self.assertEqual((message.model, message.res_id), ("debtor.care.case", ok.id))
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.state, "outgoing", "queued, sent by the mail queue")
+        self.assertEqual(mail.recipient_ids, self.consumer)
+        self.assertEqual(message.notification_ids.mail_mail_id, mail, "status shows in chatter")
 
     def test_blacklisted_email_falls_back_to_letter(self):
         self.env["mail.blacklist"]._add(self.consumer.email)
