@@ -27,6 +27,7 @@
         # reports
         "report/debtor_care_letter_report.xml",
         "report/debtor_care_agreement_report.xml",
+        "report/debtor_care_statement_report.xml",
         # views
         "views/debtor_care_case_views.xml",
         "views/debtor_care_dunning_views.xml",
@@ -38,6 +39,7 @@
         "views/res_config_settings_views.xml",
         "views/debtor_care_base_rate_views.xml",
         "views/portal_templates.xml",
+        "report/debtor_care_report_views.xml",
         "views/debtor_care_menus.xml",
         # wizards
         "wizard/debtor_care_wizard_views.xml",

@@ -83,6 +83,9 @@ class DebtorCareAgreement(models.Model):
     acceptance_note = fields.Char(readonly=True, copy=False)
     date_start = fields.Date(readonly=True, copy=False)
     date_end = fields.Date(compute="_compute_date_end", store=True)
+    date_closed = fields.Date(
+        readonly=True, copy=False, help="When the plan was completed, broken or cancelled."
+    )
 
     @api.depends("move_ids", "state")
     def _compute_amount_total(self):
@@ -265,7 +268,7 @@ class DebtorCareAgreement(models.Model):
     def action_cancel(self):
         for agreement in self.filtered(lambda a: a.state in ("draft", "proposed", "active")):
             was_active = agreement.state == "active"
-            agreement.state = "cancelled"
+            agreement.write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
             agreement.message_post(body=_("Agreement cancelled by %s.", self.env.user.name))
             if was_active:
                 agreement._resume_case(_("The agreement %s was cancelled.", agreement.name))
@@ -342,9 +345,9 @@ class DebtorCareAgreement(models.Model):
             if agreement.currency_id.is_zero(
                 sum(agreement.move_ids.mapped("amount_residual_signed"))
             ):
-                agreement._complete()
+                agreement._complete(today)
             elif agreement._is_breached(today):
-                agreement._break()
+                agreement._break(today)
             else:
                 agreement._follow_up_lines(today)
 
@@ -374,8 +377,8 @@ class DebtorCareAgreement(models.Model):
                     body=_("Instalment of %s missed: a call is planned.", line.date_due)
                 )
 
-    def _complete(self):
-        self.state = "completed"
+    def _complete(self, today=None):
+        self.write({"state": "completed", "date_closed": today or fields.Date.context_today(self)})
         self.message_post(
             body=_("All instalments are paid: the agreement is completed. Thank you!")
         )
@@ -384,8 +387,8 @@ class DebtorCareAgreement(models.Model):
             case._waive_fees(_("Waived: the instalment agreement was kept."))
             self._resume_case(_("The agreement %s is completed.", self.name))
 
-    def _break(self):
-        self.state = "broken"
+    def _break(self, today=None):
+        self.write({"state": "broken", "date_closed": today or fields.Date.context_today(self)})
         self.message_post(
             body=_(
                 "The agreement is broken: instalments were missed. Payment "

@@ -30,6 +30,8 @@ RESOLUTIONS = [
     ("manual", "Closed by hand"),
 ]
 
+STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
+
 
 class DebtorCareCase(models.Model):
     """One care case per customer (commercial partner) and company: everything overdue
@@ -107,6 +109,19 @@ class DebtorCareCase(models.Model):
     call_ids = fields.One2many("debtor.care.call", "case_id", string="Calls")
     promise_ids = fields.One2many("debtor.care.promise", "case_id", string="Promises")
     agreement_ids = fields.One2many("debtor.care.agreement", "case_id", string="Agreements")
+    promise_due_date = fields.Date(
+        compute="_compute_promise_due_date",
+        store=True,
+        help="When the earliest pending promise to pay falls due.",
+    )
+    agreement_state = fields.Selection(
+        [("active", "Plan running"), ("late", "Plan late")],
+        compute="_compute_agreement_state",
+        store=True,
+    )
+    has_dispute = fields.Boolean(
+        compute="_compute_has_dispute", search="_search_has_dispute", string="Disputed"
+    )
     unreached_calls = fields.Integer(
         readonly=True, copy=False, help="Call attempts in a row that did not reach the customer."
     )
@@ -127,6 +142,34 @@ class DebtorCareCase(models.Model):
     ]
 
     # ------------------------------------------------------------------ computes
+    @api.depends("promise_ids.state", "promise_ids.date_promised")
+    def _compute_promise_due_date(self):
+        for case in self:
+            pending = case.promise_ids.filtered(lambda p: p.state == "pending")
+            case.promise_due_date = min(pending.mapped("date_promised"), default=False)
+
+    @api.depends("agreement_ids.state", "agreement_ids.line_ids.state")
+    def _compute_agreement_state(self):
+        for case in self:
+            active = case.agreement_ids.filtered(lambda a: a.state == "active")
+            if not active:
+                case.agreement_state = False
+            elif any(line.state in ("late", "missed") for line in active.line_ids):
+                case.agreement_state = "late"
+            else:
+                case.agreement_state = "active"
+
+    def _compute_has_dispute(self):
+        disputed = self.search([("id", "in", self.ids), ("has_dispute", "=", True)])
+        for case in self:
+            case.has_dispute = case in disputed
+
+    def _search_has_dispute(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on disputes."))
+        positive = (operator == "=") == value
+        return [("move_ids.debtor_care_dispute_state", "=" if positive else "!=", "open")]
+
     @api.depends(
         "partner_id.debtor_care_policy_id",
         "partner_id.debtor_care_customer_type",
@@ -1163,3 +1206,92 @@ class DebtorCareCase(models.Model):
             self.write({"error_message": message})
             self.message_post(body=_("The payment care step failed: %s", message))
             return {}
+
+    # ------------------------------------------------------------------ statement
+    def _statement_lines(self, domain):
+        self.ensure_one()
+        return self.env["account.move.line"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("partner_id.commercial_partner_id", "=", self.partner_id.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                *domain,
+            ],
+            order="date_maturity, id",
+        )
+
+    def _get_statement_values(self):
+        """Everything the statement shows, computed once per case."""
+        self.ensure_one()
+        today = self._today()
+        open_lines = self._statement_lines([("amount_residual", "!=", 0)])
+        first_written = self._first_written_reminder_date()
+        points = 9.0 if self.customer_type == "business" else 5.0
+        BaseRate = self.env["debtor.care.base.rate"]
+        items, credits = [], []
+        for line in open_lines:
+            if line.amount_residual < 0:
+                credits.append({"line": line, "amount": -line.amount_residual})
+                continue
+            due = line.date_maturity or line.date
+            default_on = self._default_date(due, first_written) if due < today else False
+            interest = 0.0
+            if default_on and default_on < today:
+                interest = self.currency_id.round(
+                    BaseRate._compute_interest(
+                        line.amount_residual,
+                        default_on + timedelta(days=1),
+                        today + timedelta(days=1),
+                        points,
+                    )
+                )
+            items.append(
+                {
+                    "line": line,
+                    "due": due,
+                    "days_overdue": max((today - due).days, 0),
+                    "amount": line.amount_residual,
+                    "interest": interest,
+                }
+            )
+        payments = self._statement_lines(
+            [
+                ("credit", ">", 0),
+                ("move_id.move_type", "=", "entry"),
+                ("date", ">=", today - timedelta(days=STATEMENT_PAYMENT_DAYS)),
+            ]
+        )
+        total_open = sum(item["amount"] for item in items)
+        total_credit = sum(credit["amount"] for credit in credits)
+        return {
+            "today": today,
+            "items": items,
+            "credits": credits,
+            "payments": payments,
+            "payment_days": STATEMENT_PAYMENT_DAYS,
+            "total_open": total_open,
+            "total_overdue": sum(i["amount"] for i in items if i["days_overdue"]),
+            "total_interest": sum(item["interest"] for item in items),
+            "total_credit": total_credit,
+            "balance": total_open - total_credit,
+        }
+
+    def action_send_statement(self):
+        """The statement by e-mail: the composer with the template, PDF attached."""
+        self.ensure_one()
+        template = self.env.ref("debtor_care.mail_template_statement")
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Statement"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_light",
+            },
+        }

@@ -5,3 +5,4 @@ from . import test_debtor_care_empathy
 from . import test_debtor_care_call
 from . import test_debtor_care_agreement
 from . import test_portal
+from . import test_debtor_care_reports

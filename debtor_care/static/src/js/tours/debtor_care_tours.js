@@ -24,8 +24,31 @@ registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
             run: "click",
         },
         {
-            content: "The care cases list is shown",
+            content: "The care cases cockpit is shown",
             trigger: ".o_breadcrumb:contains('Care Cases')",
+        },
+        {
+            content: "Open the Payment Care menu again",
+            trigger: ".o_menu_sections [data-menu-xmlid='debtor_care.menu_debtor_care_root']",
+            run: "click",
+        },
+        {
+            content: "Open the key figures",
+            trigger: ".dropdown-item[data-menu-xmlid='debtor_care.debtor_care_dashboard_menu']",
+            run: "click",
+        },
+        {
+            content: "The key figures are shown",
+            trigger: ".o_form_view .o_field_widget[name='contact_agreement_rate']",
+        },
+        {
+            content: "Drill down to the overdue amounts by age",
+            trigger: "button[name='action_open_aging']",
+            run: "click",
+        },
+        {
+            content: "The age report opens as a pivot table",
+            trigger: ".o_pivot_view",
         },
     ],
 });

@@ -1,0 +1,202 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+
+class DebtorCareDashboard(models.TransientModel):
+    """Key figures of payment care for a period, computed in SQL when opened (the
+    definitions are the ones of the README): what accountants steer with."""
+
+    _name = "debtor.care.dashboard"
+    _description = "Payment Care: Key Figures"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) - timedelta(days=89),
+    )
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+
+    amount_overdue = fields.Monetary(compute="_compute_kpis", string="Overdue Now")
+    open_cases = fields.Integer(compute="_compute_kpis")
+    calls = fields.Integer(compute="_compute_kpis", string="Call Attempts")
+    calls_reached = fields.Integer(compute="_compute_kpis", string="Customers Reached")
+    contact_rate = fields.Float(compute="_compute_kpis")
+    contact_agreement_rate = fields.Float(
+        compute="_compute_kpis",
+        string="Contact-to-Agreement Rate",
+        help="Reached calls ending in a promise or a plan / reached calls (target 60-70 %).",
+    )
+    promises_due = fields.Integer(compute="_compute_kpis")
+    promise_kept_rate = fields.Float(compute="_compute_kpis")
+    plans_ended = fields.Integer(compute="_compute_kpis")
+    plan_completion_rate = fields.Float(compute="_compute_kpis")
+    cases_closed = fields.Integer(compute="_compute_kpis")
+    cure_rate = fields.Float(compute="_compute_kpis")
+    median_days_to_cure = fields.Float(compute="_compute_kpis", string="Median Days to Cure")
+    dso = fields.Float(compute="_compute_kpis", string="DSO (days)")
+    cases_resolved = fields.Integer(compute="_compute_kpis")
+    retention_rate = fields.Float(compute="_compute_kpis")
+
+    @api.constrains("date_from", "date_to")
+    def _check_period(self):
+        for dashboard in self:
+            if dashboard.date_from > dashboard.date_to:
+                raise UserError(_("The period must start before it ends."))
+
+    @api.depends("company_id", "date_from", "date_to")
+    def _compute_kpis(self):
+        for dashboard in self:
+            if not (dashboard.company_id and dashboard.date_from and dashboard.date_to):
+                dashboard.update(dict.fromkeys(self._kpi_fields(), 0))
+                continue
+            dashboard.update(dashboard._get_kpis())
+
+    @api.model
+    def _kpi_fields(self):
+        return [name for name, field in self._fields.items() if field.compute == "_compute_kpis"]
+
+    @staticmethod
+    def _ratio(numerator, denominator):
+        return numerator / denominator if denominator else 0.0
+
+    def _query_one(self, query):
+        self.env.cr.execute(query)
+        return self.env.cr.fetchone()
+
+    def _get_kpis(self):
+        """All key figures of the period, one aggregate query each."""
+        self.ensure_one()
+        self.env.flush_all()
+        args = {"company": self.company_id.id, "start": self.date_from, "end": self.date_to}
+        overdue, open_cases = self._query_one(
+            SQL(
+                """SELECT COALESCE(SUM(amount_overdue), 0), COUNT(*) FROM debtor_care_case
+                    WHERE company_id = %(company)s AND state IN ('open', 'paused')""",
+                **args,
+            )
+        )
+        calls, reached, agreed = self._query_one(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE reached),
+                          COUNT(*) FILTER (WHERE reached AND outcome IN ('promise', 'plan'))
+                     FROM debtor_care_call
+                    WHERE company_id = %(company)s
+                      AND date::date BETWEEN %(start)s AND %(end)s""",
+                **args,
+            )
+        )
+        promises_due, kept = self._query_one(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'kept')
+                     FROM debtor_care_promise
+                    WHERE company_id = %(company)s AND state IN ('kept', 'broken')
+                      AND date_promised BETWEEN %(start)s AND %(end)s""",
+                **args,
+            )
+        )
+        plans_ended, completed = self._query_one(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'completed')
+                     FROM debtor_care_agreement
+                    WHERE company_id = %(company)s AND state IN ('completed', 'broken')
+                      AND date_closed BETWEEN %(start)s AND %(end)s""",
+                **args,
+            )
+        )
+        closed, cured, median_days = self._query_one(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE resolution = 'paid'),
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY date_resolved - date_opened)
+                              FILTER (WHERE resolution = 'paid')
+                     FROM debtor_care_case
+                    WHERE company_id = %(company)s AND state IN ('resolved', 'cancelled')
+                      AND date_resolved BETWEEN %(start)s AND %(end)s""",
+                **args,
+            )
+        )
+        resolved, retained = self._query_one(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
+                              SELECT 1 FROM account_move m
+                               WHERE m.commercial_partner_id = c.partner_id
+                                 AND m.company_id = c.company_id
+                                 AND m.move_type = 'out_invoice' AND m.state = 'posted'
+                                 AND m.invoice_date > c.date_resolved
+                                 AND m.invoice_date <= c.date_resolved + 180))
+                     FROM debtor_care_case c
+                    WHERE c.company_id = %(company)s AND c.state = 'resolved'
+                      AND c.date_resolved BETWEEN %(start)s AND %(end)s""",
+                **args,
+            )
+        )
+        return {
+            "amount_overdue": overdue,
+            "open_cases": open_cases,
+            "calls": calls,
+            "calls_reached": reached,
+            "contact_rate": self._ratio(reached, calls),
+            "contact_agreement_rate": self._ratio(agreed, reached),
+            "promises_due": promises_due,
+            "promise_kept_rate": self._ratio(kept, promises_due),
+            "plans_ended": plans_ended,
+            "plan_completion_rate": self._ratio(completed, plans_ended),
+            "cases_closed": closed,
+            "cure_rate": self._ratio(cured, closed),
+            "median_days_to_cure": median_days or 0.0,
+            "dso": self._get_dso(),
+            "cases_resolved": resolved,
+            "retention_rate": self._ratio(retained, resolved),
+        }
+
+    def _get_dso(self):
+        """Days sales outstanding: open receivables / credit sales of the period x days."""
+        receivables, sales = self._query_one(
+            SQL(
+                """SELECT
+                    (SELECT COALESCE(SUM(aml.amount_residual), 0)
+                       FROM account_move_line aml
+                       JOIN account_account a ON a.id = aml.account_id
+                      WHERE aml.company_id = %(company)s AND aml.parent_state = 'posted'
+                        AND a.account_type = 'asset_receivable'),
+                    (SELECT COALESCE(SUM(amount_total_signed), 0) FROM account_move
+                      WHERE company_id = %(company)s AND state = 'posted'
+                        AND move_type IN ('out_invoice', 'out_refund')
+                        AND invoice_date BETWEEN %(start)s AND %(end)s)""",
+                company=self.company_id.id,
+                start=self.date_from,
+                end=self.date_to,
+            )
+        )
+        days = (self.date_to - self.date_from).days + 1
+        return round(receivables / sales * days, 1) if sales > 0 else 0.0
+
+    # ------------------------------------------------------------------ drill-down
+    def _open(self, xmlid, domain=None):
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = [("company_id", "=", self.company_id.id)] + (domain or [])
+        return action
+
+    def action_open_aging(self):
+        return self._open("debtor_care.debtor_care_aging_report_action")
+
+    def action_open_steps(self):
+        return self._open(
+            "debtor_care.debtor_care_step_report_action",
+            [("date", ">=", self.date_from), ("date", "<=", self.date_to)],
+        )
+
+    def action_open_calls(self):
+        return self._open("debtor_care.debtor_care_call_action")
+
+    def action_open_calendar(self):
+        return self._open("debtor_care.debtor_care_due_date_action")
+
+    def action_open_cases(self):
+        return self._open("debtor_care.debtor_care_case_action")
