@@ -438,6 +438,27 @@ def run_engine(args, engine, company_id):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def report_timing(registry, company_id):
+    """The cockpit's key figures and the age report, as an accountant opens them."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
+        before = cr.sql_log_count
+        start = time.perf_counter()
+        dashboard = env["debtor.care.dashboard"].create(
+            {"company_id": company_id, "date_from": date(2025, 12, 11), "date_to": TODAY}
+        )
+        dashboard._get_kpis()
+        kpi_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        env["debtor.care.aging.report"].read_group(
+            [("company_id", "=", company_id)], ["amount:sum"], ["bucket", "level_id"], lazy=False
+        )
+        aging_ms = (time.perf_counter() - start) * 1000
+        queries = cr.sql_log_count - before
+        cr.rollback()
+    return {"kpi_ms": kpi_ms, "aging_ms": aging_ms, "queries": queries}
+
+
 # --------------------------------------------------------------------------- portal
 def portal_timing(args, company_id, partner_id, requests_count=15):
     """Serve the care page of one customer from a real Odoo HTTP server and read the server
@@ -550,7 +571,7 @@ def main():
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
     registry = odoo.modules.registry.Registry(args.database)
     engines = [e for e in args.engines.split(",") if e]
-    table, portal_partner = [], None
+    table, reports, portal_partner = [], [], None
     for size in [int(s) for s in args.sizes.split(",")]:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -580,6 +601,7 @@ def main():
             results[engine] = run_engine(args, engine, company_id)
             print(f"size {size} {engine}: {results[engine]}", file=sys.stderr, flush=True)
         table.append((size, data, results))
+        reports.append((size, report_timing(registry, company_id)))
 
     header = (
         "invoices",
@@ -620,6 +642,11 @@ def main():
                 )
                 + " |"
             )
+    print("\nReports on the same data (after the runs):\n")
+    print("| invoices | key figures (dashboard) ms | overdue by age, grouped ms | SQL queries |")
+    print("|---|---|---|---|")
+    for size, r in reports:
+        print(f"| {size} | {r['kpi_ms']:.0f} | {r['aging_ms']:.0f} | {r['queries']} |")
     if portal_partner:
         invoices, results = portal_timing(args, *portal_partner)
         print(

@@ -1,10 +1,10 @@
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date, split_every
 
 from .debtor_care_policy import TONE_ORDER
 
@@ -31,6 +31,7 @@ RESOLUTIONS = [
 ]
 
 STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
+SYNC_CHUNK = 2000  # customers per sync chunk: bounds memory, a few queries each
 
 
 class DebtorCareCase(models.Model):
@@ -633,13 +634,54 @@ class DebtorCareCase(models.Model):
 
     @api.model
     def _sync_company_cases(self, company, today, partners=None):
-        """Open, refresh, resolve and un-pause the cases of one company, set-based."""
-        partner_ids = partners.commercial_partner_id.ids if partners is not None else None
+        """Open, refresh, resolve and un-pause the cases of one company, set-based, in
+        chunks of customers so that memory stays flat however large the book is; then
+        follow up promises and agreements."""
+        stats = Counter()
+        if partners is not None:
+            stats.update(self._sync_partners(company, today, partners.commercial_partner_id.ids))
+        else:
+            for chunk in split_every(SYNC_CHUNK, self._sync_partner_ids(company)):
+                stats.update(self._sync_partners(company, today, list(chunk)))
+                self.env.flush_all()
+                self.env.invalidate_all()  # the chunk's rows and records leave the cache
+        self.env["debtor.care.promise"]._check_promises(company, today)
+        self.env["debtor.care.agreement"]._check_agreements(company, today)
+        return {key: stats[key] for key in ("cases_opened", "cases_resolved", "pauses_lifted")}
+
+    @api.model
+    def _sync_partner_ids(self, company):
+        """Customers to look at: open receivable items or an active case (ids only)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT COALESCE(p.commercial_partner_id, p.id)
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+             WHERE aml.company_id = %(company)s AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable' AND aml.reconciled IS NOT TRUE
+               AND aml.amount_residual != 0
+             UNION
+            SELECT partner_id FROM debtor_care_case
+             WHERE company_id = %(company)s AND state IN ('open', 'paused')
+             ORDER BY 1
+            """,
+                company=company.id,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _sync_partners(self, company, today, partner_ids):
         rows = self._filter_dunnable_rows(self._fetch_open_receivable_rows(company, partner_ids))
         aggregates = self._aggregate_rows(rows, today)
-        case_domain = [("company_id", "=", company.id), ("state", "in", ("open", "paused"))]
-        if partner_ids is not None:
-            case_domain.append(("partner_id", "in", partner_ids))
+        case_domain = [
+            ("company_id", "=", company.id),
+            ("state", "in", ("open", "paused")),
+            ("partner_id", "in", partner_ids),
+        ]
         active_cases = self.search(case_domain)
         case_by_partner = {case.partner_id.id: case for case in active_cases}
         stats = {"cases_opened": 0, "cases_resolved": 0, "pauses_lifted": 0}
@@ -680,8 +722,6 @@ class DebtorCareCase(models.Model):
         alive._write_aggregates(aggregates)
         self._link_moves(alive, aggregates)
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
-        self.env["debtor.care.promise"]._check_promises(company, today)
-        self.env["debtor.care.agreement"]._check_agreements(company, today)
         return stats
 
     @api.model

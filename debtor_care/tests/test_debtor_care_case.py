@@ -1,8 +1,10 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 
+from ..models import debtor_care_case
 from .common import DebtorCareCommon
 
 
@@ -25,6 +27,29 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(case.overdue_line_ids.move_id, first | second)
         self.assertEqual(first.debtor_care_case_id, case)
         self.assertFalse(not_due.debtor_care_case_id)
+
+    def test_sync_in_small_chunks_opens_and_resolves_every_case(self):
+        customers = [
+            self.env["res.partner"].create({"name": f"Chunk {n}", "email": f"c{n}@x.example"})
+            for n in range(5)
+        ]
+        invoices = [self._invoice(customer, 100.0, 8) for customer in customers]
+        Case = type(self.Case)
+        with (
+            patch.object(debtor_care_case, "SYNC_CHUNK", 2),
+            patch.object(
+                Case, "_sync_partners", autospec=True, side_effect=Case._sync_partners
+            ) as sync,
+        ):
+            self._run()
+            self.assertEqual(sync.call_count, 3, "5 customers in chunks of 2")
+            self.assertTrue(all(self._case(c).state == "open" for c in customers))
+            self._pay(invoices[3], 100.0)
+            self._run(on=self.today + timedelta(days=1))
+        self.assertEqual(self._case(customers[3]).state, "resolved")
+        self.assertEqual(
+            [self._case(c).state for c in customers].count("open"), 4, "the others stay open"
+        )
 
     def test_cases_are_per_company(self):
         other = self.setup_other_company(name="Second Shop")["company"]
