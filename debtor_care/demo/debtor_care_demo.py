@@ -56,6 +56,59 @@ class DebtorCareDemo(models.AbstractModel):
             self.env.ref("debtor_care.demo_partner_alpenblick"), today, 150.00
         )
         self._run_demo_history(company, today)
+        self._create_demo_conversations(company, today)
+
+    def _create_demo_conversations(self, company, today):
+        """Some of what reps did: calls with their outcomes, a kept promise and an
+        instalment plan agreed on the phone, so the key figures have something to show."""
+        rep = self.env.ref("debtor_care.demo_user_salesrep")
+        Call = self.env["debtor.care.call"].sudo()
+
+        def case(xmlid):
+            partner = self.env.ref(f"debtor_care.{xmlid}")
+            return self.env["debtor.care.case"].sudo().search(
+                [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1
+            )
+
+        def call(target, days_ago, result, outcome="none", note=False):
+            return Call.create(
+                {
+                    "case_id": target.id,
+                    "user_id": rep.id,
+                    "date": fields.Datetime.now() - timedelta(days=days_ago),
+                    "result": result,
+                    "outcome": outcome,
+                    "note": note,
+                }
+            )
+
+        emily, tom, jonas = case("demo_partner_emily"), case("demo_partner_tom"), case(
+            "demo_partner_jonas"
+        )
+        if emily:
+            call(emily, 9, "no_answer")
+            promised = call(emily, 8, "reached", "promise", "Forgot it while travelling.")
+            self.env["debtor.care.promise"].sudo().create(
+                {
+                    "case_id": emily.id,
+                    "call_id": promised.id,
+                    "amount": 74.95,
+                    "date_promised": today - timedelta(days=3),
+                    "date_start": today - timedelta(days=8),
+                    "state": "kept",
+                    "origin": "call",
+                }
+            )
+        if tom:
+            call(tom, 4, "voicemail")
+            call(tom, 2, "reached", "none", "Will check with his bank.")
+        if jonas and jonas.overdue_line_ids:
+            call(jonas, 6, "reached", "plan", "Short-time work this month, asks for instalments.")
+            action = jonas.action_new_agreement(origin="call")
+            agreement = self.env["debtor.care.agreement"].sudo().browse(action["res_id"])
+            agreement.write({"installment_count": 3, "first_date": today + timedelta(days=7)})
+            agreement.action_generate_schedule()
+            agreement._accept("phone", "Jonas Becker", note="Agreed on the phone.")
 
     def _run_demo_history(self, company, today, days=40):
         """Replay the daily run over the last weeks so the demo shows cases at every level

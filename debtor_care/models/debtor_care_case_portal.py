@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 from odoo.tools.translate import LazyTranslate
@@ -171,12 +171,12 @@ class DebtorCareCase(models.Model):
         if self.state == "paused":
             return _(
                 "We are not sending reminders until %s. Thank you for letting us know.",
-                fields.Date.to_string(self.pause_until),
+                format_date(self.env, self.pause_until),
             )
         if self.next_action_date:
             return _(
                 "If the payment has not arrived by %s, we will get in touch with you "
                 "again, in a friendly way.",
-                fields.Date.to_string(self.next_action_date),
+                format_date(self.env, self.next_action_date),
             )
         return _("Nothing else is planned. If you have any question, just contact us.")
