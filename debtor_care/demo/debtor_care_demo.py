@@ -66,8 +66,10 @@ class DebtorCareDemo(models.AbstractModel):
 
         def case(xmlid):
             partner = self.env.ref(f"debtor_care.{xmlid}")
-            return self.env["debtor.care.case"].sudo().search(
-                [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1
+            return (
+                self.env["debtor.care.case"]
+                .sudo()
+                .search([("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
             )
 
         def call(target, days_ago, result, outcome="none", note=False):
@@ -82,8 +84,10 @@ class DebtorCareDemo(models.AbstractModel):
                 }
             )
 
-        emily, tom, jonas = case("demo_partner_emily"), case("demo_partner_tom"), case(
-            "demo_partner_jonas"
+        emily, tom, jonas = (
+            case("demo_partner_emily"),
+            case("demo_partner_tom"),
+            case("demo_partner_jonas"),
         )
         if emily:
             call(emily, 9, "no_answer")
