@@ -1,3 +1,4 @@
+import math
 from datetime import timedelta
 
 from werkzeug.exceptions import NotFound
@@ -48,7 +49,7 @@ class DebtorCarePortal(PortalAccount):
     def _overdue_invoices_get_page_view_values(self, overdue_invoices, **kwargs):
         """Core's overdue page also offers the care page: time, a plan or a call."""
         values = super()._overdue_invoices_get_page_view_values(overdue_invoices, **kwargs)
-        if overdue_invoices:
+        if overdue_invoices and request.env["debtor.care.case"].has_access("read"):
             values["debtor_care_case"] = request.env["debtor.care.case"].search(
                 [
                     ("partner_id", "=", overdue_invoices[0].commercial_partner_id.id),
@@ -173,16 +174,22 @@ class DebtorCarePortal(PortalAccount):
     @staticmethod
     def _date(value):
         try:
-            return fields.Date.to_date(value) if value else False
-        except ValueError:
+            day = fields.Date.to_date(value) if value else False
+        except (TypeError, ValueError):
+            day = None
+        if day is None or (day and not 2000 <= day.year <= 2100):
             raise UserError(request.env._("Please enter a valid date."))
+        return day
 
     @staticmethod
     def _number(value, kind=float):
         try:
-            return kind(value) if value not in (None, "") else 0
-        except ValueError:
+            number = kind(value) if value not in (None, "") else 0
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None or not math.isfinite(number) or abs(number) > 1e12:
             raise UserError(request.env._("Please enter a valid number."))
+        return number
 
     def _care_action_paid(self, case, post):
         case._portal_report_paid(

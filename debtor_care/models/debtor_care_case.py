@@ -168,8 +168,10 @@ class DebtorCareCase(models.Model):
     def _search_has_dispute(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Unsupported search on disputes."))
-        positive = (operator == "=") == value
-        return [("move_ids.debtor_care_dispute_state", "=" if positive else "!=", "open")]
+        disputed = [("debtor_care_dispute_state", "=", "open")]
+        if (operator == "=") == value:
+            return [("move_ids", "any", disputed)]
+        return [("move_ids", "not any", disputed)]
 
     @api.depends(
         "partner_id.debtor_care_policy_id",
@@ -876,16 +878,34 @@ class DebtorCareCase(models.Model):
             and not (decisions[c.id]["skip_reason"] and decisions[c.id]["repeat_skip"])
         )  # a repeated block was logged already
         steps = todo._create_steps(decisions, lines_by_case, today)
+        rendered = self._render_batch_emails(steps)
         logs = {}
         for case in todo:
             logs.update(
                 case._execute_decision(
-                    decisions[case.id], today, lines_by_case[case.id], steps.get(case.id)
+                    decisions[case.id],
+                    today,
+                    lines_by_case[case.id],
+                    steps.get(case.id),
+                    rendered,
                 )
             )
         self._log_steps(logs)
-        self.env["debtor.care.dunning"]._send_pending_emails(todo)
+        self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)
         self._write_run_marks(decisions, today)
+
+    @api.model
+    def _render_batch_emails(self, steps):
+        """The e-mails the batch's steps will send, rendered together before any action
+        (a template that fails then fails its step inside the step's savepoint)."""
+        mailing = self.env["debtor.care.dunning"].browse(
+            step.id
+            for step in steps.values()
+            if step.state == "done"
+            and "email" in (step.planned_actions or "").split(",")
+            and step._can_email()
+        )
+        return mailing._render_emails()
 
     def _create_steps(self, decisions, lines_by_case, today):
         """The step records of a batch in one create; if that fails, each case creates
@@ -1035,7 +1055,9 @@ class DebtorCareCase(models.Model):
         reminder, or after 30 days only if the invoices say so."""
         self.ensure_one()
         after_30 = due_date + timedelta(days=30) if due_date else False
-        candidates = [first_written] if first_written else []
+        # a reminder only puts an item into default if it came after the item was due
+        reminded = first_written and (not due_date or first_written > due_date)
+        candidates = [first_written] if reminded else []
         if self.customer_type == "business" or self.company_id.debtor_care_invoice_mentions_default:
             candidates.append(after_30)
         return min(filter(None, candidates), default=False)
@@ -1214,7 +1236,7 @@ class DebtorCareCase(models.Model):
         for next_date, ids in by_next.items():
             self.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
 
-    def _execute_decision(self, decision, today, lines=None, step=None):
+    def _execute_decision(self, decision, today, lines=None, step=None, rendered=None):
         """Perform one step inside a savepoint; on failure log a failed step instead.
         The step record may come pre-created with its batch. Returns the chatter note
         of the step ({case id: body}) for the caller to log."""
@@ -1226,7 +1248,7 @@ class DebtorCareCase(models.Model):
                 if step.state == "skipped":
                     self._on_step_skipped(step)
                     return {}
-                return {self.id: step._perform_actions()}
+                return {self.id: step._perform_actions(rendered)}
         except Exception as error:
             _logger.exception("Payment care step failed for case %s", self.display_name)
             message = str(error) or error.__class__.__name__
@@ -1268,6 +1290,13 @@ class DebtorCareCase(models.Model):
         open_lines = self._statement_lines([("amount_residual", "!=", 0)])
         first_written = self._first_written_reminder_date()
         points = 9.0 if self.customer_type == "business" else 5.0
+        frozen = self.hardship_call_pending or self.partner_id._debtor_care_in_hardship(today)
+        dunnable = {
+            row["id"]
+            for row in self._filter_dunnable_rows(
+                self._fetch_open_receivable_rows(self.company_id, [self.partner_id.id])
+            )
+        }
         BaseRate = self.env["debtor.care.base.rate"]
         items, credits = [], []
         for line in open_lines:
@@ -1277,7 +1306,8 @@ class DebtorCareCase(models.Model):
             due = line.date_maturity or line.date
             default_on = self._default_date(due, first_written) if due < today else False
             interest = 0.0
-            if default_on and default_on < today:
+            # no interest on disputed, excluded or plan-covered items, nor in hardship
+            if default_on and default_on < today and not frozen and line.id in dunnable:
                 interest = self.currency_id.round(
                     BaseRate._compute_interest(
                         line.amount_residual,

@@ -148,7 +148,13 @@ class DebtorCareCase(models.Model):
 
     def _portal_report_problem(self, move, reason, message):
         self.ensure_one()
-        if move not in self.move_ids | self.overdue_line_ids.move_id:
+        if not (
+            move
+            and move.commercial_partner_id == self.partner_id
+            and move.company_id == self.company_id
+            and move.move_type == "out_invoice"
+            and move.state == "posted"
+        ):
             raise UserError(_("Please choose one of your invoices."))
         if reason not in dict(PROBLEM_REASONS):
             raise UserError(_("Please choose what the problem is."))

@@ -10,6 +10,7 @@ from odoo.tools import SQL, format_amount, format_date
 from .debtor_care_policy import TONES
 
 _logger = logging.getLogger(__name__)
+EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
 ACTIONS = [
     ("email", "E-mail"),
@@ -212,9 +213,10 @@ class DebtorCareDunning(models.Model):
         return self.case_id.get_base_url() + self.case_id.sudo().get_portal_url()
 
     # ------------------------------------------------------------------ actions
-    def _perform_actions(self):
+    def _perform_actions(self, rendered=None):
         """Carry out the level's actions with the channel rules; updates the case.
-        Returns the step's chatter note (the caller logs a batch of them at once)."""
+        `rendered` holds the batch's pre-rendered e-mails. Returns the step's chatter note
+        (the caller logs a batch of them at once)."""
         self.ensure_one()
         if self.state != "done":
             return False
@@ -223,7 +225,10 @@ class DebtorCareDunning(models.Model):
             self.planned_actions.split(",") if self.planned_actions else []
         )
         for action in actions:
-            getattr(self, f"_do_{action}")()
+            if action == "email":
+                self._do_email(rendered)
+            else:
+                getattr(self, f"_do_{action}")()
         self._book_fees(actions)
         # the step message below tells the level change: no separate tracking message
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
@@ -384,14 +389,44 @@ class DebtorCareDunning(models.Model):
             }
         )
 
-    def _do_email(self):
-        """Mark the e-mail; the batch composes all its e-mails at once (_send_emails)."""
+    def _do_email(self, rendered=None):
+        """Mark the e-mail; the batch queues all its e-mails at once (_send_emails). A
+        template that could not be rendered fails the whole step here, in its savepoint,
+        so no fee, level or contact date stays behind for an e-mail that never went."""
         if not self.level_id._get_mail_template(self.tone):
             raise UserError(_("No e-mail template for level %s.", self.level_id.name))
+        error = (rendered or {}).get(self.id)
+        if isinstance(error, Exception):
+            raise UserError(_("The e-mail could not be written: %s", error))
         self.action_email = True
 
+    def _render_emails(self):
+        """Subject, body and sender of each step's e-mail, rendered per template for the
+        batch; a step whose template fails to render gets its error instead."""
+        result = {}
+        for template, group in self.grouped(
+            lambda step: step.level_id._get_mail_template(step.tone)
+        ).items():
+            if not template:
+                continue
+            for chunk in (group, *group) if len(group) > 1 else (group,):
+                if all(step.id in result for step in chunk):
+                    continue  # rendered with the whole group
+                try:
+                    with self.env.cr.savepoint():
+                        fields_rendered = {
+                            field: template._render_field(field, chunk.ids, compute_lang=True)
+                            for field in EMAIL_FIELDS
+                        }
+                    for step in chunk:
+                        result[step.id] = {f: fields_rendered[f][step.id] for f in EMAIL_FIELDS}
+                except Exception as error:
+                    if len(chunk) == 1:
+                        result[chunk.id] = error  # one by one after the group failed
+        return result
+
     @api.model
-    def _send_pending_emails(self, cases):
+    def _send_pending_emails(self, cases, rendered=None):
         """Compose the e-mails the steps of these cases decided on: all together, or, if
         that fails, one by one so that one bad address or template fails only its step."""
         steps = self.search(
@@ -406,13 +441,13 @@ class DebtorCareDunning(models.Model):
             return
         try:
             with self.env.cr.savepoint():
-                steps._send_emails()
+                steps._send_emails(rendered)
         except Exception:
             _logger.exception("Payment care: composing a batch of e-mails failed, one by one")
             for step in steps:
                 try:
                     with self.env.cr.savepoint():
-                        step._send_emails()
+                        step._send_emails(rendered)
                 except Exception as error:
                     _logger.exception("Payment care e-mail failed for %s", step.case_id.name)
                     step._fail(str(error) or type(error).__name__)
@@ -429,53 +464,57 @@ class DebtorCareDunning(models.Model):
         case.write({"level_id": previous.level_id.id, "error_message": message})
         case.message_post(body=_("The payment care step failed: %s", message))
 
-    def _send_emails(self):
+    def _send_emails(self, rendered=None):
         """One e-mail per step in its case's chatter, queued in mail.mail, set-based:
-        templates rendered per group, messages, mails and notifications created in one go
-        (what message_post does one record at a time, without the per-mail layout)."""
+        the batch's rendered e-mails (rendered here if missing), then messages, mails and
+        notifications created in one go (what message_post does one record at a time,
+        without the per-mail layout)."""
         comment = self.env.ref("mail.mt_comment")
-        vals_list, steps = [], self.browse()
-        for template, group in self.grouped(
-            lambda step: step.level_id._get_mail_template(step.tone)
-        ).items():
-            rendered = {
-                field: template._render_field(field, group.ids, compute_lang=True)
-                for field in ("subject", "body_html", "email_from")
-            }
-            for step in group:
-                case, recipient = step.case_id, step._get_recipient()
-                author = case.user_id.partner_id or step.company_id.partner_id
-                vals_list.append(
-                    {
-                        "model": case._name,
-                        "res_id": case.id,
-                        "record_name": case.display_name,
-                        "message_type": "comment",
-                        "subtype_id": comment.id,
-                        "subject": rendered["subject"][step.id],
-                        "body": rendered["body_html"][step.id],
-                        "body_html": rendered["body_html"][step.id],
-                        "author_id": author.id,
-                        "email_from": rendered["email_from"][step.id] or author.email_formatted,
-                        "partner_ids": [(4, recipient.id)],
-                        "recipient_ids": [(4, recipient.id)],
-                        "attachment_ids": [(6, 0, step._get_invoice_attachments().ids)],
-                        "auto_delete": False,
-                        "notification_ids": [
-                            (
-                                0,
-                                0,
-                                {
-                                    "res_partner_id": recipient.id,
-                                    "notification_type": "email",
-                                    "notification_status": "ready",
-                                    "is_read": True,
-                                },
-                            )
-                        ],
-                    }
-                )
-                steps |= step
+        vals_list = []
+        values = dict(rendered or {})
+        missing = self.filtered(lambda step: not isinstance(values.get(step.id), dict))
+        values.update(missing._render_emails())
+        for step in self:
+            email = values.get(step.id)
+            if not isinstance(email, dict):
+                raise UserError(_("The e-mail could not be written: %s", email))
+            case, recipient = step.case_id, step._get_recipient()
+            author = case.user_id.partner_id or step.company_id.partner_id
+            vals_list.append(
+                {
+                    "model": case._name,
+                    "res_id": case.id,
+                    "record_name": case.display_name,
+                    "message_type": "comment",
+                    "subtype_id": comment.id,
+                    "subject": email["subject"],
+                    "body": email["body_html"],
+                    "body_html": email["body_html"],
+                    "author_id": author.id,
+                    "email_from": email["email_from"] or author.email_formatted,
+                    "partner_ids": [(4, recipient.id)],
+                    "recipient_ids": [(4, recipient.id)],
+                    "attachment_ids": [(6, 0, step._get_invoice_attachments().ids)],
+                    "auto_delete": False,
+                    # like message_post's notifications: the mail queue updates their
+                    # status (sent / bounced) and keeps the message when the mail goes
+                    "is_notification": True,
+                    "record_company_id": case.company_id.id,
+                    "notification_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "res_partner_id": recipient.id,
+                                "author_id": author.id,
+                                "notification_type": "email",
+                                "notification_status": "ready",
+                                "is_read": True,
+                            },
+                        )
+                    ],
+                }
+            )
         mails = self.env["mail.mail"].sudo().create(vals_list)
         self.env.flush_all()
         self.env.cr.execute(
@@ -490,12 +529,12 @@ class DebtorCareDunning(models.Model):
              WHERE d.id = v.id
             """,
                 mails=mails.ids,
-                steps=steps.ids,
+                steps=self.ids,
                 messages=[mail.mail_message_id.id for mail in mails],
             )
         )
         self.env["mail.notification"].invalidate_model(["mail_mail_id"])
-        steps.invalidate_recordset(["mail_message_id"])
+        self.invalidate_recordset(["mail_message_id"])
 
     def _get_invoice_attachments(self):
         """Invoice PDFs that already exist (never rendered here: rendering is slow)."""

@@ -17,6 +17,19 @@ class DebtorCareAgingReport(models.Model):
     _description = "Payment Care: Overdue Amounts by Age"
     _auto = False
     _order = "days_overdue desc"
+    _depends = {
+        "account.move.line": [
+            "account_id",
+            "amount_residual",
+            "company_id",
+            "date_maturity",
+            "move_id",
+            "parent_state",
+            "partner_id",
+        ],
+        "account.move": ["debtor_care_case_id"],
+        "debtor.care.case": ["level_id", "state", "user_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
@@ -54,8 +67,8 @@ class DebtorCareAgingReport(models.Model):
                   FROM account_move_line aml
                   JOIN account_account a ON a.id = aml.account_id
                   JOIN res_partner p ON p.id = aml.partner_id
-             LEFT JOIN debtor_care_case c ON c.partner_id = p.commercial_partner_id
-                                         AND c.company_id = aml.company_id
+                  JOIN account_move m ON m.id = aml.move_id
+             LEFT JOIN debtor_care_case c ON c.id = m.debtor_care_case_id
                                          AND c.state IN ('open', 'paused')
                  WHERE a.account_type = 'asset_receivable'
                    AND aml.parent_state = 'posted'

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 
@@ -41,7 +41,11 @@ class DebtorCareDashboard(models.TransientModel):
     cure_rate = fields.Float(compute="_compute_kpis")
     median_days_to_cure = fields.Float(compute="_compute_kpis", string="Median Days to Cure")
     dso = fields.Float(compute="_compute_kpis", string="DSO (days)")
-    cases_resolved = fields.Integer(compute="_compute_kpis")
+    cases_resolved = fields.Integer(
+        compute="_compute_kpis",
+        string="Customers Resolved",
+        help="Customers whose case was resolved in the period at least 180 days ago.",
+    )
     retention_rate = fields.Float(compute="_compute_kpis")
 
     @api.constrains("date_from", "date_to")
@@ -73,6 +77,8 @@ class DebtorCareDashboard(models.TransientModel):
     def _get_kpis(self):
         """All key figures of the period, one aggregate query each."""
         self.ensure_one()
+        if self.company_id not in self.env.companies:
+            raise AccessError(_("You can only see the key figures of your companies."))
         self.env.flush_all()
         args = {"company": self.company_id.id, "start": self.date_from, "end": self.date_to}
         overdue, open_cases = self._query_one(
@@ -123,7 +129,8 @@ class DebtorCareDashboard(models.TransientModel):
         )
         resolved, retained = self._query_one(
             SQL(
-                """SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
+                """SELECT COUNT(DISTINCT c.partner_id),
+                          COUNT(DISTINCT c.partner_id) FILTER (WHERE EXISTS (
                               SELECT 1 FROM account_move m
                                WHERE m.commercial_partner_id = c.partner_id
                                  AND m.company_id = c.company_id
@@ -132,8 +139,10 @@ class DebtorCareDashboard(models.TransientModel):
                                  AND m.invoice_date <= c.date_resolved + 180))
                      FROM debtor_care_case c
                     WHERE c.company_id = %(company)s AND c.state = 'resolved'
-                      AND c.date_resolved BETWEEN %(start)s AND %(end)s""",
+                      AND c.date_resolved BETWEEN %(start)s AND %(end)s
+                      AND c.date_resolved + 180 <= %(today)s""",
                 **args,
+                today=fields.Date.context_today(self),
             )
         )
         return {
@@ -156,15 +165,16 @@ class DebtorCareDashboard(models.TransientModel):
         }
 
     def _get_dso(self):
-        """Days sales outstanding: open receivables / credit sales of the period x days."""
+        """Days sales outstanding: receivables at the end of the period (the receivable
+        account's balance on that day) / credit sales of the period x days."""
         receivables, sales = self._query_one(
             SQL(
                 """SELECT
-                    (SELECT COALESCE(SUM(aml.amount_residual), 0)
+                    (SELECT COALESCE(SUM(aml.balance), 0)
                        FROM account_move_line aml
                        JOIN account_account a ON a.id = aml.account_id
                       WHERE aml.company_id = %(company)s AND aml.parent_state = 'posted'
-                        AND a.account_type = 'asset_receivable'),
+                        AND a.account_type = 'asset_receivable' AND aml.date <= %(end)s),
                     (SELECT COALESCE(SUM(amount_total_signed), 0) FROM account_move
                       WHERE company_id = %(company)s AND state = 'posted'
                         AND move_type IN ('out_invoice', 'out_refund')

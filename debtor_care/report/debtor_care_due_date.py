@@ -9,6 +9,18 @@ class DebtorCareDueDate(models.Model):
     _description = "Payment Care: Promises and Instalments"
     _auto = False
     _order = "date"
+    _depends = {
+        "debtor.care.promise": ["amount", "amount_paid", "case_id", "date_promised", "state"],
+        "debtor.care.agreement.line": [
+            "agreement_id",
+            "amount",
+            "amount_paid",
+            "date_due",
+            "state",
+        ],
+        "debtor.care.agreement": ["case_id", "company_id", "name", "partner_id", "state"],
+        "debtor.care.case": ["company_id", "partner_id", "user_id"],
+    }
 
     name = fields.Char(readonly=True)
     kind = fields.Selection(

@@ -19,6 +19,21 @@ class DebtorCareStepReport(models.Model):
     _description = "Payment Care: Steps by Channel and Tone"
     _auto = False
     _order = "date desc"
+    _depends = {
+        "debtor.care.dunning": [
+            "action_call",
+            "action_email",
+            "action_letter",
+            "action_task",
+            "case_id",
+            "company_id",
+            "date",
+            "level_id",
+            "state",
+            "tone",
+        ],
+        "debtor.care.case": ["partner_id", "user_id"],
+    }
 
     step_id = fields.Many2one("debtor.care.dunning", string="Step", readonly=True)
     case_id = fields.Many2one("debtor.care.case", readonly=True)

@@ -174,6 +174,8 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertIn("no_such_field", failed.dunning_ids.reason)
         self.assertTrue(failed.error_message)
         self.assertFalse(failed.level_id, "a failed step does not advance the level")
+        self.assertFalse(failed.last_contact_date, "nor counts as a contact")
+        self.assertFalse(failed.fee_move_ids, "nor charges anything")
         ok = self._case(self.consumer)
         self.assertEqual(ok.dunning_ids.state, "done")
         self.assertTrue(ok.dunning_ids.action_email)

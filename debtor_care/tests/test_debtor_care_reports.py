@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import DebtorCareCommon
 
@@ -26,14 +26,20 @@ class TestDebtorCareReports(DebtorCareCommon):
             }
         )
 
-    def _dashboard(self):
-        return self.env["debtor.care.dashboard"].create(
-            {
-                "company_id": self.company.id,
-                "date_from": self.today - timedelta(days=89),
-                "date_to": self.today,
-            }
-        )
+    def _kpis(self, date_from=None, date_to=None):
+        """The key figures as the dashboard computes them, seen on `today`."""
+        with freeze_time(self.today):
+            return (
+                self.env["debtor.care.dashboard"]
+                .create(
+                    {
+                        "company_id": self.company.id,
+                        "date_from": date_from or self.today - timedelta(days=89),
+                        "date_to": date_to or self.today,
+                    }
+                )
+                ._get_kpis()
+            )
 
     def test_key_figures_on_a_hand_made_book(self):
         anna, bert, carl, dora, emil = (
@@ -90,26 +96,38 @@ class TestDebtorCareReports(DebtorCareCommon):
                     "date_closed": self.today - timedelta(days=2) if state != "active" else False,
                 }
             )
-        kpi = self._dashboard()
-        self.assertEqual(kpi.open_cases, 1)
-        self.assertAlmostEqual(kpi.amount_overdue, 250.0)
-        self.assertEqual((kpi.calls, kpi.calls_reached), (5, 3))
-        self.assertAlmostEqual(kpi.contact_rate, 0.6)
-        self.assertAlmostEqual(kpi.contact_agreement_rate, 2 / 3)
-        self.assertEqual(kpi.promises_due, 4)
-        self.assertAlmostEqual(kpi.promise_kept_rate, 0.75)
-        self.assertEqual(kpi.plans_ended, 2)
-        self.assertAlmostEqual(kpi.plan_completion_rate, 0.5)
-        self.assertEqual(kpi.cases_closed, 4)
-        self.assertAlmostEqual(kpi.cure_rate, 0.5)
-        self.assertAlmostEqual(kpi.median_days_to_cure, 20.0)
-        self.assertAlmostEqual(kpi.dso, 60.0)
-        self.assertEqual(kpi.cases_resolved, 3)
-        self.assertAlmostEqual(kpi.retention_rate, 1 / 3)
+        kpi = self._kpis()
+        self.assertEqual(kpi["open_cases"], 1)
+        self.assertAlmostEqual(kpi["amount_overdue"], 250.0)
+        self.assertEqual((kpi["calls"], kpi["calls_reached"]), (5, 3))
+        self.assertAlmostEqual(kpi["contact_rate"], 0.6)
+        self.assertAlmostEqual(kpi["contact_agreement_rate"], 2 / 3)
+        self.assertEqual(kpi["promises_due"], 4)
+        self.assertAlmostEqual(kpi["promise_kept_rate"], 0.75)
+        self.assertEqual(kpi["plans_ended"], 2)
+        self.assertAlmostEqual(kpi["plan_completion_rate"], 0.5)
+        self.assertEqual(kpi["cases_closed"], 4)
+        self.assertAlmostEqual(kpi["cure_rate"], 0.5)
+        self.assertAlmostEqual(kpi["median_days_to_cure"], 20.0)
+        self.assertAlmostEqual(kpi["dso"], 60.0)
+        self.assertEqual(kpi["cases_resolved"], 0, "no 180-day window has ended yet")
+
+    def test_retention_counts_customers_whose_window_ended_once(self):
+        anna, bert = self._partner("anna"), self._partner("bert")
+        self._closed_case(anna, opened=320, resolved=300)
+        self._closed_case(anna, opened=295, resolved=290)  # the same customer again
+        self._closed_case(bert, opened=260, resolved=250)
+        self._invoice(anna, 100.0, 236)  # invoiced 250 days ago: within 180 days after
+        self._invoice(bert, 100.0, -4)  # invoiced 10 days ago: 240 days after, too late
+        kpi = self._kpis(self.today - timedelta(days=400), self.today - timedelta(days=181))
+        self.assertEqual(kpi["cases_resolved"], 2)
+        self.assertAlmostEqual(kpi["retention_rate"], 0.5)
 
     def test_key_figures_of_an_empty_period_are_zero(self):
-        kpi = self._dashboard()
-        self.assertEqual((kpi.calls, kpi.cure_rate, kpi.dso, kpi.retention_rate), (0, 0, 0, 0))
+        kpi = self._kpis()
+        self.assertEqual(
+            (kpi["calls"], kpi["cure_rate"], kpi["dso"], kpi["retention_rate"]), (0, 0, 0, 0)
+        )
 
     def test_cockpit_filters_find_the_right_cases(self):
         promised, planned, late_plan, disputed, hardship, quiet = (
@@ -164,13 +182,15 @@ class TestDebtorCareReports(DebtorCareCommon):
         return days - (self.env.cr.fetchone()[0] - self.today).days
 
     def test_age_report_buckets_and_levels(self):
+        invoices = self.env["account.move"]
         for days, amount in ((10, 100.0), (45, 200.0), (75, 300.0), (120, 400.0), (130, 50.0)):
-            self._invoice(self.consumer, amount, self._days_ago_for_sql(days))
+            invoices |= self._invoice(self.consumer, amount, self._days_ago_for_sql(days))
         self._invoice(self.consumer, 999.0, self._days_ago_for_sql(-5))  # not due: left out
         level = self.consumer_policy.level_ids.sorted("sequence")[:1]
-        self.Case.create(
+        case = self.Case.create(
             {"partner_id": self.consumer.id, "company_id": self.company.id, "level_id": level.id}
         )
+        invoices.debtor_care_case_id = case  # what the daily sync links
         Report = self.env["debtor.care.aging.report"]
         groups = Report.read_group(
             [("partner_id", "=", self.consumer.id)], ["amount:sum"], ["bucket"]

@@ -161,6 +161,9 @@ class TestPortal(DebtorCareCommon, HttpCase):
             ("paid", {"date": past, "amount": "-5"}),
             ("paid", {"date": past, "amount": "99999999"}),
             ("paid", {"date": "not-a-date", "amount": "10"}),
+            ("paid", {"date": past, "amount": "nan"}),
+            ("plan", {"count": "3", "first_date": "9999-12-31"}),
+            ("plan", {"count": "1e400", "first_date": tomorrow}),
             (
                 "call",
                 {
@@ -253,6 +256,8 @@ class TestPortal(DebtorCareCommon, HttpCase):
             {"count": "three", "first_date": first.isoformat()},
             {"count": 3, "first_date": (self.today - timedelta(days=1)).isoformat()},
             {"count": 3, "first_date": "<script>"},
+            {"count": 3, "first_date": "9999-12-31"},
+            {"count": [3], "first_date": first.isoformat()},
         ):
             with self.subTest(params=bad):
                 self.assertTrue(self._preview(bad)["result"]["error"])
