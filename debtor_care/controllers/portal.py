@@ -60,8 +60,16 @@ class DebtorCarePortal(PortalAccount):
             )
         return values
 
+    def _care_record(self, model, record_id, access_token):
+        """The customer's own case or agreement (by login or token); anything else is a
+        404 that says nothing about whether the record exists."""
+        try:
+            return self._document_check_access(model, record_id, access_token)
+        except (AccessError, MissingError):
+            raise NotFound() from None
+
     def _care_case(self, case_id, access_token):
-        return self._document_check_access("debtor.care.case", case_id, access_token)
+        return self._care_record("debtor.care.case", case_id, access_token)
 
     @http.route("/my/payment-care", type="http", auth="user", website=True)
     def portal_my_payment_care(self, **kw):
@@ -80,10 +88,7 @@ class DebtorCarePortal(PortalAccount):
 
     @http.route("/my/payment-care/<int:case_id>", type="http", auth="public", website=True)
     def portal_payment_care(self, case_id, access_token=None, error=None, done=None, **kw):
-        try:
-            case = self._care_case(case_id, access_token)
-        except (AccessError, MissingError):
-            return request.not_found()
+        case = self._care_case(case_id, access_token)
         return request.render(
             "debtor_care.portal_care_page", self._care_page_values(case, access_token, error, done)
         )
@@ -140,10 +145,7 @@ class DebtorCarePortal(PortalAccount):
         website=True,
     )
     def portal_payment_care_action(self, case_id, action, access_token=None, **post):
-        try:
-            case = self._care_case(case_id, access_token)
-        except (AccessError, MissingError):
-            return request.not_found()
+        case = self._care_case(case_id, access_token)
         query = {"access_token": access_token} if access_token else {}
         if action not in ACTIONS or case.state not in ("open", "paused"):
             return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
@@ -162,10 +164,7 @@ class DebtorCarePortal(PortalAccount):
         self, case_id, count=None, first_date=None, access_token=None, **kw
     ):
         """The schedule a plan would get, for the live preview next to the form."""
-        try:
-            case = self._care_case(case_id, access_token)
-        except (AccessError, MissingError):
-            raise NotFound() from None
+        case = self._care_case(case_id, access_token)
         try:
             return case._portal_plan_preview(self._number(count, int), self._date(first_date))
         except UserError as error:
@@ -226,12 +225,7 @@ class DebtorCarePortal(PortalAccount):
     def portal_agreement(
         self, agreement_id, access_token=None, report_type=None, download=False, error=None, **kw
     ):
-        try:
-            agreement = self._document_check_access(
-                "debtor.care.agreement", agreement_id, access_token
-            )
-        except (AccessError, MissingError):
-            return request.not_found()
+        agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
         if report_type in ("pdf", "html"):
             return self._show_report(
                 agreement, report_type, "debtor_care.action_report_agreement", download=download
@@ -256,12 +250,7 @@ class DebtorCarePortal(PortalAccount):
     def portal_agreement_accept(
         self, agreement_id, access_token=None, name=None, confirm=None, **kw
     ):
-        try:
-            agreement = self._document_check_access(
-                "debtor.care.agreement", agreement_id, access_token
-            )
-        except (AccessError, MissingError):
-            return request.not_found()
+        agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
         query = {"access_token": access_token} if access_token else {}
         try:
             if agreement.state != "proposed":

@@ -402,28 +402,31 @@ class DebtorCareDunning(models.Model):
 
     def _render_emails(self):
         """Subject, body and sender of each step's e-mail, rendered per template for the
-        batch; a step whose template fails to render gets its error instead."""
+        batch; if a group fails, its steps are rendered one by one and a step whose
+        template fails gets its error instead."""
         result = {}
         for template, group in self.grouped(
             lambda step: step.level_id._get_mail_template(step.tone)
         ).items():
             if not template:
                 continue
-            for chunk in (group, *group) if len(group) > 1 else (group,):
-                if all(step.id in result for step in chunk):
-                    continue  # rendered with the whole group
-                try:
-                    with self.env.cr.savepoint():
-                        fields_rendered = {
-                            field: template._render_field(field, chunk.ids, compute_lang=True)
-                            for field in EMAIL_FIELDS
-                        }
-                    for step in chunk:
-                        result[step.id] = {f: fields_rendered[f][step.id] for f in EMAIL_FIELDS}
-                except Exception as error:
-                    if len(chunk) == 1:
-                        result[chunk.id] = error  # one by one after the group failed
+            try:
+                result.update(group._render_email_group(template))
+            except Exception:
+                for step in group:
+                    try:
+                        result.update(step._render_email_group(template))
+                    except Exception as error:
+                        result[step.id] = error
         return result
+
+    def _render_email_group(self, template):
+        with self.env.cr.savepoint():
+            rendered = {
+                field: template._render_field(field, self.ids, compute_lang=True)
+                for field in EMAIL_FIELDS
+            }
+        return {step.id: {f: rendered[f][step.id] for f in EMAIL_FIELDS} for step in self}
 
     @api.model
     def _send_pending_emails(self, cases, rendered=None):
