@@ -46,6 +46,7 @@ def parse_args():
     parser.add_argument("--sizes", default="10000,100000", help="invoices per run")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="cProfile the daily run")
+    parser.add_argument("--profile-out", help="also write the cProfile stats to this file")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--portal-invoices", type=int, default=500)
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # child process: run one engine
@@ -407,6 +408,8 @@ def child(args):
             stats = pstats.Stats(profiler, stream=sys.stderr)
             stats.sort_stats("cumulative").print_stats(40)
             stats.sort_stats("tottime").print_stats(25)
+            if args.profile_out:
+                profiler.dump_stats(args.profile_out)
         else:
             result = daily_run(registry, args.company_id, args.batch_size)
     elif args.engine == "credit_control":
@@ -434,6 +437,8 @@ def run_engine(args, engine, company_id):
     ]
     if args.profile:
         command.append("--profile")
+    if args.profile_out:
+        command += ["--profile-out", args.profile_out]
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 

@@ -253,10 +253,41 @@ class DebtorCareCase(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("debtor.care.case") or "/"
+        unnamed = [vals for vals in vals_list if vals.get("name", "/") == "/"]
+        for vals, name in zip(unnamed, self._next_case_names(len(unnamed)), strict=True):
+            vals["name"] = name
         return super().create(vals_list)
+
+    @api.model
+    def _next_case_names(self, count):
+        """`count` case references. The daily run opens thousands of cases at once: a
+        plain (gap-allowed) sequence hands out all numbers in one query, anything else
+        (no-gap, date ranges) goes through next_by_code one by one."""
+        Sequence = self.env["ir.sequence"]
+        sequence = Sequence.sudo().search(
+            [("code", "=", "debtor.care.case"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if (
+            count < 2
+            or not sequence
+            or sequence.implementation != "standard"
+            or (sequence.use_date_range)
+        ):
+            return [Sequence.next_by_code("debtor.care.case") or "/" for _i in range(count)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}",
+                count,
+            )
+        )
+        prefix, suffix = sequence._get_prefix_suffix()
+        return [
+            f"{prefix}{number:0{sequence.padding}d}{suffix}"
+            for number in sorted(row[0] for row in self.env.cr.fetchall())
+        ]
 
     # ------------------------------------------------------------------ helpers
     @api.model
@@ -944,7 +975,15 @@ class DebtorCareCase(models.Model):
             "calls": self._count_call_attempts(today - timedelta(days=6)),
             "disputed": self._get_disputed_partners(),
         }
-        return {case.id: case._decide(today, facts) for case in self}
+        decisions = {}
+        for case in self:
+            decisions[case.id] = case._decide(today, facts)
+            # what _first_written_reminder_date() would query, from the batch's steps
+            decisions[case.id]["first_written"] = min(
+                (day for day, stage in facts["written"].get(case.id, []) if stage != "courtesy"),
+                default=False,
+            )
+        return decisions
 
     def _get_last_steps(self):
         """The latest step of each case of the batch (one query)."""

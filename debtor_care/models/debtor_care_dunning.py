@@ -113,7 +113,10 @@ class DebtorCareDunning(models.Model):
         snapshot = self._snapshot_lines(lines, today)
         frozen = case.hardship_call_pending or case.partner_id._debtor_care_in_hardship(today)
         if not frozen:
-            self._add_interest(case, snapshot, today)
+            first_written = decision.get("first_written")
+            if "first_written" not in decision:
+                first_written = case._first_written_reminder_date()
+            self._add_interest(case, snapshot, today, first_written)
         values = {
             "case_id": case.id,
             "level_id": decision["level"].id if decision["level"] else False,
@@ -137,11 +140,11 @@ class DebtorCareDunning(models.Model):
         return values
 
     @api.model
-    def _add_interest(self, case, snapshot, today):
+    def _add_interest(self, case, snapshot, today, first_written):
         """Default interest per item (BGB §288): base rate + 5 points for consumers, + 9 for
-        businesses, from the day after default began (§286)."""
+        businesses, from the day after default began (§286), which depends on the date of
+        the first written reminder."""
         points = 9.0 if case.customer_type == "business" else 5.0
-        first_written = case._first_written_reminder_date()
         BaseRate = self.env["debtor.care.base.rate"]
         for item in snapshot:
             default_on = case._default_date(
@@ -421,6 +424,7 @@ class DebtorCareDunning(models.Model):
         return result
 
     def _render_email_group(self, template):
+        template = template.with_context(debtor_care_render_batch=True)
         with self.env.cr.savepoint():
             rendered = {
                 field: template._render_field(field, self.ids, compute_lang=True)
@@ -477,6 +481,8 @@ class DebtorCareDunning(models.Model):
         values = dict(rendered or {})
         missing = self.filtered(lambda step: not isinstance(values.get(step.id), dict))
         values.update(missing._render_emails())
+        senders = {step.id: step._get_sender(values.get(step.id)) for step in self}
+        reply_to = self._get_reply_to_by_case(senders)
         for step in self:
             email = values.get(step.id)
             if not isinstance(email, dict):
@@ -494,7 +500,8 @@ class DebtorCareDunning(models.Model):
                     "body": email["body_html"],
                     "body_html": email["body_html"],
                     "author_id": author.id,
-                    "email_from": email["email_from"] or author.email_formatted,
+                    "email_from": senders[step.id],
+                    "reply_to": reply_to[case.id],
                     "partner_ids": [(4, recipient.id)],
                     "recipient_ids": [(4, recipient.id)],
                     "attachment_ids": [(6, 0, step._get_invoice_attachments().ids)],
@@ -538,6 +545,19 @@ class DebtorCareDunning(models.Model):
         )
         self.env["mail.notification"].invalidate_model(["mail_mail_id"])
         self.invalidate_recordset(["mail_message_id"])
+
+    def _get_sender(self, email):
+        """The rendered sender, else the responsible's (or the company's) address."""
+        author = self.case_id.user_id.partner_id or self.company_id.partner_id
+        return (isinstance(email, dict) and email["email_from"]) or author.email_formatted
+
+    def _get_reply_to_by_case(self, senders):
+        """{case id: reply-to address}, computed per sender for the whole batch (what
+        mail.message would otherwise compute one message at a time)."""
+        reply_to = {}
+        for email_from, steps in self.grouped(lambda step: senders[step.id]).items():
+            reply_to.update(steps.case_id.sudo()._notify_get_reply_to(default=email_from))
+        return reply_to
 
     def _get_invoice_attachments(self):
         """Invoice PDFs that already exist (never rendered here: rendering is slow)."""
