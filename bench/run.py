@@ -30,7 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -54,7 +54,9 @@ def parse_args():
     return parser.parse_args()
 
 
-ENGINES = ("debtor_care", "credit_control", "overdue_reminder")
+# debtor_care_next_day: the following night on the same book (after debtor_care's run),
+# what a typical night costs once the cases exist
+ENGINES = ("debtor_care", "debtor_care_next_day", "credit_control", "overdue_reminder")
 
 
 def rss_mb():
@@ -261,15 +263,44 @@ def elapsed():
     return os.times().elapsed
 
 
-def daily_run(registry, company_id, batch_size):
+PHASES = {
+    "sync": ("debtor.care.case", "_sync_company_cases"),
+    "render": ("debtor.care.case", "_render_batch_emails"),
+    "compose": ("debtor.care.dunning", "_send_pending_emails"),
+}
+
+
+def time_phases(registry):
+    """Wrap the run's phases to add up their time: cases (sync), e-mails rendered,
+    e-mails composed (messages, queued mails); the rest is decisions and steps."""
+    totals = dict.fromkeys(PHASES, 0.0)
+
+    def timed(phase, method):
+        def wrapper(*args, **kwargs):
+            start = elapsed()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                totals[phase] += elapsed() - start
+
+        return wrapper
+
+    for phase, (model, name) in PHASES.items():
+        cls = registry[model]
+        setattr(cls, name, timed(phase, getattr(cls, name)))
+    return totals
+
+
+def daily_run(registry, company_id, batch_size, today=TODAY):
     """The daily run as the scheduler does it: a batch per transaction, then commit."""
+    phases = time_phases(registry)
     queries = calls = 0
     start = elapsed()
     first_call = None
     while True:
         with registry.cursor() as cr:
             env = api.Environment(
-                cr, SUPERUSER_ID, {"debtor_care_today": TODAY, "mail_notify_force_send": False}
+                cr, SUPERUSER_ID, {"debtor_care_today": today, "mail_notify_force_send": False}
             )
             env["res.company"].search([("id", "!=", company_id)]).debtor_care_enabled = False
             before = cr.sql_log_count
@@ -296,6 +327,7 @@ def daily_run(registry, company_id, batch_size):
         "batches": calls,
         "rows": cases,
         "detail": f"{cases} cases, {steps} steps",
+        "phases": {**phases, "steps": seconds - sum(phases.values())},
     }
 
 
@@ -412,6 +444,10 @@ def child(args):
                 profiler.dump_stats(args.profile_out)
         else:
             result = daily_run(registry, args.company_id, args.batch_size)
+    elif args.engine == "debtor_care_next_day":
+        result = daily_run(
+            registry, args.company_id, args.batch_size, today=TODAY + timedelta(days=1)
+        )
     elif args.engine == "credit_control":
         result = credit_control_run(registry, args.company_id)
     else:
@@ -626,7 +662,9 @@ def main():
         ours = results.get("debtor_care")
         for engine, r in results.items():
             ratio = (
-                f"{r['seconds'] / ours['seconds']:.1f}x" if ours and engine != "debtor_care" else ""
+                f"{r['seconds'] / ours['seconds']:.1f}x"
+                if ours and not engine.startswith("debtor_care")
+                else ""
             )
             print(
                 "| "
@@ -647,6 +685,20 @@ def main():
                 )
                 + " |"
             )
+    print("\nWhere debtor_care's time goes (seconds):\n")
+    print(
+        "| invoices | run | cases (sync) | decisions and steps | e-mails rendered "
+        "| e-mails composed and queued |"
+    )
+    print("|---|---|---|---|---|---|")
+    for size, _data, results in table:
+        for engine, r in results.items():
+            if "phases" in r:
+                p = r["phases"]
+                print(
+                    f"| {size} | {engine} | {p['sync']:.1f} | {p['steps']:.1f} "
+                    f"| {p['render']:.1f} | {p['compose']:.1f} |"
+                )
     print("\nReports on the same data (after the runs):\n")
     print("| invoices | key figures (dashboard) ms | overdue by age, grouped ms | SQL queries |")
     print("|---|---|---|---|")

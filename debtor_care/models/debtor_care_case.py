@@ -1,4 +1,5 @@
 import logging
+import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -256,6 +257,10 @@ class DebtorCareCase(models.Model):
         unnamed = [vals for vals in vals_list if vals.get("name", "/") == "/"]
         for vals, name in zip(unnamed, self._next_case_names(len(unnamed)), strict=True):
             vals["name"] = name
+        for vals in vals_list:
+            # every reminder links to the case's portal page: a token now spares the
+            # daily run a write per case when it renders the e-mails
+            vals.setdefault("access_token", str(uuid.uuid4()))
         return super().create(vals_list)
 
     @api.model
@@ -910,18 +915,7 @@ class DebtorCareCase(models.Model):
         )  # a repeated block was logged already
         steps = todo._create_steps(decisions, lines_by_case, today)
         rendered = self._render_batch_emails(steps)
-        logs = {}
-        for case in todo:
-            logs.update(
-                case._execute_decision(
-                    decisions[case.id],
-                    today,
-                    lines_by_case[case.id],
-                    steps.get(case.id),
-                    rendered,
-                )
-            )
-        self._log_steps(logs)
+        self._log_steps(todo._execute_decisions(decisions, today, lines_by_case, steps, rendered))
         self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)
         self._write_run_marks(decisions, today)
 
@@ -1275,19 +1269,49 @@ class DebtorCareCase(models.Model):
         for next_date, ids in by_next.items():
             self.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
 
+    def _execute_decisions(self, decisions, today, lines_by_case, steps, rendered):
+        """Perform the batch's steps in one savepoint, so that their writes are flushed
+        together (cases reaching the same level are one UPDATE); if any step fails, the
+        batch is rolled back and every step runs in its own savepoint, so that only the
+        failing customer's step is marked failed. Returns the chatter notes."""
+
+        def arguments(case):
+            return decisions[case.id], today, lines_by_case[case.id], steps.get(case.id), rendered
+
+        try:
+            with self.env.cr.savepoint():
+                performed = [case._perform_decision(*arguments(case)) for case in self]
+                self.env["debtor.care.dunning"].union(*(s for s, _n in performed))._mark_moves()
+                return {step.case_id.id: note for step, note in performed if note}
+        except Exception:
+            _logger.warning(
+                "Payment care: a step failed, the batch again one by one", exc_info=True
+            )
+        logs = {}
+        for case in self:
+            logs.update(case._execute_decision(*arguments(case)))
+        return logs
+
+    def _perform_decision(self, decision, today, lines=None, step=None, rendered=None):
+        """The step of a decision (created unless it comes with its batch) and its
+        actions. Returns (step, chatter note); a skipped step has no note."""
+        self.ensure_one()
+        step = step or self.env["debtor.care.dunning"]._create_step(self, decision, today, lines)
+        if step.state == "skipped":
+            self._on_step_skipped(step)
+            return step, False
+        return step, step._perform_actions(rendered)
+
     def _execute_decision(self, decision, today, lines=None, step=None, rendered=None):
         """Perform one step inside a savepoint; on failure log a failed step instead.
-        The step record may come pre-created with its batch. Returns the chatter note
-        of the step ({case id: body}) for the caller to log."""
+        Returns the chatter note of the step ({case id: body}) for the caller to log."""
         self.ensure_one()
         Dunning = self.env["debtor.care.dunning"]
         try:
             with self.env.cr.savepoint():
-                step = step or Dunning._create_step(self, decision, today, lines)
-                if step.state == "skipped":
-                    self._on_step_skipped(step)
-                    return {}
-                return {self.id: step._perform_actions(rendered)}
+                step, note = self._perform_decision(decision, today, lines, step, rendered)
+                step._mark_moves()
+                return {self.id: note} if note else {}
         except Exception as error:
             _logger.exception("Payment care step failed for case %s", self.display_name)
             message = str(error) or error.__class__.__name__
