@@ -32,6 +32,16 @@ RESOLUTIONS = [
 ]
 
 STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
+# what decides when a case's next step is due (see _refresh_next_action_date)
+TIMING_FIELDS = {
+    "oldest_due_date",
+    "level_id",
+    "last_contact_date",
+    "policy_id",
+    "state",
+    "approved_level_id",
+    "hardship_call_pending",
+}
 SYNC_CHUNK = 2000  # customers per sync chunk: bounds memory, a few queries each
 
 
@@ -293,6 +303,28 @@ class DebtorCareCase(models.Model):
             f"{prefix}{number:0{sequence.padding}d}{suffix}"
             for number in sorted(row[0] for row in self.env.cr.fetchall())
         ]
+
+    def write(self, vals):
+        result = super().write(vals)
+        if TIMING_FIELDS.intersection(vals) and "next_action_date" not in vals:
+            self._refresh_next_action_date()
+        return result
+
+    @api.model
+    def _refresh_open_cases(self, domain):
+        """A setting that decides when steps are due changed: refresh these cases."""
+        self.sudo().search([("state", "=", "open"), *domain])._refresh_next_action_date()
+
+    def _refresh_next_action_date(self):
+        """When the next step is due, after a change of what decides it (level, oldest
+        due date, last contact, policy, state). The daily run only looks at cases due
+        by then, so the date must follow every such change."""
+        by_date = defaultdict(list)
+        for case in self:
+            next_date = case.state == "open" and case._next_due_date()
+            by_date[next_date or False].append(case.id)
+        for next_date, ids in by_date.items():
+            self.browse(ids).write({"next_action_date": next_date})
 
     # ------------------------------------------------------------------ helpers
     @api.model
@@ -570,6 +602,11 @@ class DebtorCareCase(models.Model):
             "|",
             ("last_run_date", "=", False),
             ("last_run_date", "<", today),
+            # a case whose next step is not due yet has nothing to decide tonight: its
+            # date follows every change of what decides it (_refresh_next_action_date)
+            "|",
+            ("next_action_date", "=", False),
+            ("next_action_date", "<=", today),
         ]
 
     # ------------------------------------------------------------------ phase 1: sync
@@ -729,9 +766,14 @@ class DebtorCareCase(models.Model):
         )
         new_vals = []
         for partner in candidates:
-            agg = aggregates[partner.id]
-            if self._needs_care(agg, partner._get_debtor_care_policy(company), today):
-                new_vals.append(self._prepare_case_vals(partner, company, agg, today))
+            agg, policy = aggregates[partner.id], partner._get_debtor_care_policy(company)
+            if self._needs_care(agg, policy, today):
+                new_vals.append(
+                    {
+                        **self._prepare_case_vals(partner, company, agg, today),
+                        "policy_id": policy.id,
+                    }
+                )
         if new_vals:
             new_cases = self.with_context(
                 mail_create_nolog=True, mail_create_nosubscribe=True

@@ -189,9 +189,12 @@ class DebtorCareDunning(models.Model):
                 **item,
                 "invoice_date_fmt": self._format_date_memo(item["invoice_date"], lang),
                 "date_maturity_fmt": self._format_date_memo(item["date_maturity"], lang),
+                # only letters show interest, and only when there is some
                 "interest_fmt": format_amount(
                     self.env, item.get("interest", 0.0), self.currency_id, lang
-                ),
+                )
+                if self.amount_interest
+                else "",
                 "residual_fmt": format_amount(
                     self.env, item["residual_currency"], by_id[item["currency_id"]], lang
                 ),

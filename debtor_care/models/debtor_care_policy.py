@@ -49,6 +49,12 @@ class DebtorCarePolicy(models.Model):
                     self.env._("The minimum amount and the repeat interval cannot be negative.")
                 )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"repeat_last_level_days", "active"}.intersection(vals):
+            self._refresh_cases()
+        return result
+
     def _get_levels(self):
         """Levels in the order a case goes through them."""
         self.ensure_one()
@@ -60,6 +66,11 @@ class DebtorCarePolicy(models.Model):
             return levels[:1]
         index = list(levels).index(current_level)
         return levels[index + 1 : index + 2]
+
+    def _refresh_cases(self):
+        """The levels changed: when the next step of these policies' cases is due."""
+        if self:
+            self.env["debtor.care.case"]._refresh_open_cases([("policy_id", "in", self.ids)])
 
     def _lead_days(self):
         """How many days before the due date the first level can act (courtesy notes)."""
@@ -108,6 +119,25 @@ class DebtorCareLevel(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        levels = super().create(vals_list)
+        levels.policy_id._refresh_cases()
+        return levels
+
+    def write(self, vals):
+        policies = self.policy_id
+        result = super().write(vals)
+        if {"days_overdue", "sequence", "policy_id"}.intersection(vals):
+            (policies | self.policy_id)._refresh_cases()
+        return result
+
+    def unlink(self):
+        policies = self.policy_id
+        result = super().unlink()
+        policies._refresh_cases()
+        return result
+
     @api.depends("action_email", "action_letter")
     def _compute_is_written(self):
         for level in self:
@@ -123,6 +153,10 @@ class DebtorCareLevel(models.Model):
         self.ensure_one()
         if self.mail_template_id:
             return self.mail_template_id
-        if self.stage == "courtesy":
-            return self.env.ref("debtor_care.mail_template_courtesy", raise_if_not_found=False)
-        return self.env.ref(f"debtor_care.mail_template_reminder_{tone}", raise_if_not_found=False)
+        name = "courtesy" if self.stage == "courtesy" else f"reminder_{tone}"
+        # the cached xmlid look-up, not env.ref(): that queries the record's existence,
+        # once per reminder in the daily run
+        template_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            f"debtor_care.mail_template_{name}", raise_if_not_found=False
+        )
+        return self.env["mail.template"].browse(template_id)

@@ -112,6 +112,19 @@ class ResCompany(models.Model):
         string="EUR 40 Flat Fee for Businesses", help="BGB §288(5): once per invoice in default."
     )
 
+    def write(self, vals):
+        result = super().write(vals)
+        timing = {
+            "debtor_care_min_contact_gap",
+            "resource_calendar_id",
+            "debtor_care_policy_consumer_id",
+            "debtor_care_policy_business_id",
+        }
+        if timing.intersection(vals):
+            # steps become due on other dates: the daily run must look at them again
+            self.env["debtor.care.case"]._refresh_open_cases([("company_id", "in", self.ids)])
+        return result
+
     def _get_debtor_care_default_policy(self, customer_type):
         self.ensure_one()
         policy = (
@@ -122,7 +135,9 @@ class ResCompany(models.Model):
         if policy:
             return policy
         xmlid = f"debtor_care.debtor_care_policy_{customer_type or 'consumer'}_de"
-        return self.env.ref(xmlid, raise_if_not_found=False) or self.env["debtor.care.policy"]
+        # the cached look-up (env.ref() queries; this runs for every customer of the sync)
+        policy_id = self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+        return self.env["debtor.care.policy"].browse(policy_id)
 
     def _debtor_care_is_working_day(self, day):
         """Contacts only on working days of the company calendar: no weekends off the

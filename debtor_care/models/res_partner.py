@@ -76,6 +76,15 @@ class ResPartner(models.Model):
     debtor_care_case_ids = fields.One2many("debtor.care.case", "partner_id", string="Care Cases")
     debtor_care_case_count = fields.Integer(compute="_compute_debtor_care_case_count")
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"debtor_care_policy_id", "debtor_care_customer_type", "is_company"}.intersection(vals):
+            # another policy decides when the next steps are due
+            self.env["debtor.care.case"]._refresh_open_cases(
+                [("partner_id", "in", self.commercial_partner_id.ids)]
+            )
+        return result
+
     @api.depends("is_company", "commercial_partner_id.is_company")
     def _compute_debtor_care_customer_type(self):
         for partner in self:

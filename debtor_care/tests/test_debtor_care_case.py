@@ -84,6 +84,24 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(case.level_id.name, "Personal call")
         self.assertEqual(len(case.dunning_ids), 2)
 
+    def test_a_night_looks_only_at_cases_with_a_step_due(self):
+        """The nightly run skips a case whose next step lies ahead; a change of what
+        decides it (here the contact gap and the policy) brings the case back at once."""
+        self._invoice(self.consumer, 100.0, 4)
+        self._run()
+        case = self._case(self.consumer)
+        self.assertEqual(case.level_id.name, "Friendly reminder")
+        self.assertEqual(case.next_action_date, self.today + timedelta(days=6))
+        tomorrow = self.today + timedelta(days=1)
+        self._run(tomorrow)
+        self.assertEqual(case.last_run_date, self.today, "not looked at: nothing was due")
+        self.company.debtor_care_min_contact_gap = 0
+        self.env.ref("debtor_care.debtor_care_level_consumer_2").days_overdue = 5
+        self.assertEqual(case.next_action_date, tomorrow)
+        self._run(tomorrow)
+        self.assertEqual(case.level_id.name, "Personal call")
+        self.assertEqual(case.last_run_date, tomorrow)
+
     def test_business_policy_for_companies(self):
         self._invoice(self.business, 900.0, 2)
         self._run()
