@@ -6,12 +6,14 @@ from werkzeug.urls import url_encode
 
 from odoo import fields, http
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
 from ..models.debtor_care_case_portal import PROBLEM_REASONS
 
 ACTIONS = ("paid", "call", "time", "plan", "problem", "situation")
+CARE_PAGE_STEP = 20  # open invoices per page of the care page
 
 
 class DebtorCarePortal(PortalAccount):
@@ -86,29 +88,42 @@ class DebtorCarePortal(PortalAccount):
             },
         )
 
-    @http.route("/my/payment-care/<int:case_id>", type="http", auth="public", website=True)
-    def portal_payment_care(self, case_id, access_token=None, error=None, done=None, **kw):
+    @http.route(
+        ["/my/payment-care/<int:case_id>", "/my/payment-care/<int:case_id>/page/<int:page>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_payment_care(
+        self, case_id, access_token=None, error=None, done=None, page=1, **kw
+    ):
         case = self._care_case(case_id, access_token)
         return request.render(
-            "debtor_care.portal_care_page", self._care_page_values(case, access_token, error, done)
+            "debtor_care.portal_care_page",
+            self._care_page_values(case, access_token, error, done, page=page),
         )
 
-    def _care_page_values(self, case, access_token, error=None, done=None):
+    def _care_page_values(self, case, access_token, error=None, done=None, page=1):
         today = case._today()
         lines = case._get_overdue_lines(today)[case.id]
-        open_moves = (
-            request.env["account.move"]
-            .sudo()
-            .search(
-                [
-                    ("commercial_partner_id", "=", case.partner_id.id),
-                    ("company_id", "=", case.company_id.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                ],
-                order="invoice_date_due",
-            )
+        Move = request.env["account.move"].sudo()
+        domain = [
+            ("commercial_partner_id", "=", case.partner_id.id),
+            ("company_id", "=", case.company_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        # a customer with hundreds of open invoices gets them page by page
+        pager = portal_pager(
+            url=f"/my/payment-care/{case.id}",
+            url_args={"access_token": access_token} if access_token else None,
+            total=Move.search_count(domain),
+            page=page,
+            step=CARE_PAGE_STEP,
+        )
+        open_moves = Move.search(
+            domain, order="invoice_date_due, id", limit=CARE_PAGE_STEP, offset=pager["offset"]
         )
         agreements = case.agreement_ids.filtered(
             lambda a: a.state in ("proposed", "active")
@@ -121,6 +136,9 @@ class DebtorCarePortal(PortalAccount):
             "access_token": access_token,
             "overdue_lines": lines,
             "open_moves": open_moves,
+            "pager": pager,
+            # every open invoice can be the one a problem is about (names only)
+            "move_choices": Move.search_read(domain, ["name"], order="invoice_date_due, id"),
             "today": today,
             "agreements": agreements,
             "promises": case.promise_ids.filtered(lambda p: p.state == "pending"),

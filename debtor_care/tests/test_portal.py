@@ -67,6 +67,26 @@ class TestPortal(DebtorCareCommon, HttpCase):
         )
         self.assertEqual(forged.status_code, 404)
 
+    def test_many_open_invoices_come_page_by_page(self):
+        invoices = self.invoice | self.env["account.move"].union(
+            *(self._invoice(self.consumer, 10.0 + day, day) for day in range(1, 25))
+        )
+        token = self.case._portal_ensure_token()
+        first = self.url_open(self.case.get_portal_url())
+        self.assertEqual(first.status_code, 200)
+        rows = [move for move in invoices if f"<td>{move.name}</td>" in first.text]
+        self.assertEqual(len(rows), 20, "20 open invoices per page, the oldest due first")
+        self.assertIn(self.invoice.name, [move.name for move in rows])
+        self.assertIn(f"/my/payment-care/{self.case.id}/page/2?access_token={token}", first.text)
+        # the problem form still offers every open invoice
+        for move in invoices:
+            self.assertIn(f'<option value="{move.id}">{move.name}</option>', first.text)
+        second = self.url_open(f"/my/payment-care/{self.case.id}/page/2?access_token={token}")
+        self.assertEqual(second.status_code, 200)
+        rest = [move for move in invoices if f"<td>{move.name}</td>" in second.text]
+        self.assertEqual(len(rest), 5)
+        self.assertFalse(set(rows) & set(rest))
+
     def test_ask_for_time_validates_and_creates_a_promise(self):
         self.authenticate("clara_portal", "clara_portal_pw")
         too_late = (self.today + timedelta(days=90)).isoformat()
