@@ -385,6 +385,16 @@ def credit_control_run(registry, company_id, today=TODAY):
                 }
             )
         company.credit_policy_id = policy
+        # credit control refuses a run while any company has later lines (its check is not
+        # per company): the earlier benchmark companies' next-day lines are dated back
+        cr.execute(
+            SQL(
+                "UPDATE credit_control_line SET date = %s WHERE date > %s AND company_id != %s",
+                TODAY,
+                today,
+                company_id,
+            )
+        )
         run = (
             env["credit.control.run"]
             .with_company(company)

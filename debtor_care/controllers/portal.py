@@ -94,9 +94,7 @@ class DebtorCarePortal(PortalAccount):
         auth="public",
         website=True,
     )
-    def portal_payment_care(
-        self, case_id, access_token=None, error=None, done=None, page=1, **kw
-    ):
+    def portal_payment_care(self, case_id, access_token=None, error=None, done=None, page=1, **kw):
         case = self._care_case(case_id, access_token)
         return request.render(
             "debtor_care.portal_care_page",

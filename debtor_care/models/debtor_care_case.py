@@ -42,6 +42,7 @@ TIMING_FIELDS = {
     "approved_level_id",
     "hardship_call_pending",
 }
+FULL_LOOK_DAYS = 7  # every open case is looked at at least this often
 SYNC_CHUNK = 2000  # customers per sync chunk: bounds memory, a few queries each
 
 
@@ -312,8 +313,9 @@ class DebtorCareCase(models.Model):
 
     @api.model
     def _refresh_open_cases(self, domain):
-        """A setting that decides when steps are due changed: refresh these cases."""
-        self.sudo().search([("state", "=", "open"), *domain])._refresh_next_action_date()
+        """A setting that decides when steps are due changed: these cases are looked at
+        again in the next run (one UPDATE here; the run computes the new dates)."""
+        self.sudo().search([("state", "=", "open"), *domain]).write({"next_action_date": False})
 
     def _refresh_next_action_date(self):
         """When the next step is due, after a change of what decides it (level, oldest
@@ -603,10 +605,14 @@ class DebtorCareCase(models.Model):
             ("last_run_date", "=", False),
             ("last_run_date", "<", today),
             # a case whose next step is not due yet has nothing to decide tonight: its
-            # date follows every change of what decides it (_refresh_next_action_date)
+            # date follows every change of what decides it (_refresh_next_action_date);
+            # every case is still looked at once a week, in case a change slipped by
+            # (holidays edited in the calendar, records changed in SQL)
+            "|",
             "|",
             ("next_action_date", "=", False),
             ("next_action_date", "<=", today),
+            ("last_run_date", "<", today - timedelta(days=FULL_LOOK_DAYS)),
         ]
 
     # ------------------------------------------------------------------ phase 1: sync
@@ -616,8 +622,14 @@ class DebtorCareCase(models.Model):
         customer's commercial partner. One query for the whole company (or partners)."""
         partner_filter = SQL()
         if partner_ids is not None:
+            # through the customers' contacts, so that the journal items' partner index
+            # is used: a batch then reads its customers' items, not the whole book
             partner_filter = SQL(
-                "AND COALESCE(p.commercial_partner_id, p.id) = ANY(%s)", list(partner_ids)
+                """AND aml.partner_id IN (SELECT id FROM res_partner
+                                           WHERE commercial_partner_id = ANY(%(ids)s)
+                                              OR id = ANY(%(ids)s))
+                   AND COALESCE(p.commercial_partner_id, p.id) = ANY(%(ids)s)""",
+                ids=list(partner_ids),
             )
         self.env.flush_all()  # partners, moves, lines, disputes and agreements alike
         self.env.cr.execute(
@@ -1317,20 +1329,32 @@ class DebtorCareCase(models.Model):
         batch is rolled back and every step runs in its own savepoint, so that only the
         failing customer's step is marked failed. Returns the chatter notes."""
 
+        Dunning = self.env["debtor.care.dunning"]
+
         def arguments(case):
             return decisions[case.id], today, lines_by_case[case.id], steps.get(case.id), rendered
 
+        # a step whose e-mail could not be written fails for sure: it runs on its own, so
+        # that it does not make the whole batch run twice
+        failing = self.filtered(
+            lambda case: isinstance(rendered.get(steps.get(case.id, Dunning).id), Exception)
+        )
+        logs = {}
+        for case in failing:
+            logs.update(case._execute_decision(*arguments(case)))
+        batch = self - failing
         try:
             with self.env.cr.savepoint():
-                performed = [case._perform_decision(*arguments(case)) for case in self]
-                self.env["debtor.care.dunning"].union(*(s for s, _n in performed))._mark_moves()
-                return {step.case_id.id: note for step, note in performed if note}
+                performed = [case._perform_decision(*arguments(case)) for case in batch]
+                Dunning.union(*(step for step, _note in performed))._mark_moves()
+            # only now: the savepoint's flush may still fail and roll the batch back
+            logs.update({step.case_id.id: note for step, note in performed if note})
+            return logs
         except Exception:
             _logger.warning(
                 "Payment care: a step failed, the batch again one by one", exc_info=True
             )
-        logs = {}
-        for case in self:
+        for case in batch:
             logs.update(case._execute_decision(*arguments(case)))
         return logs
 

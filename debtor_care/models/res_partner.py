@@ -121,6 +121,9 @@ class ResPartner(models.Model):
                        END AS paid_on
                   FROM account_move m
                  WHERE m.commercial_partner_id = ANY(%(partners)s)
+                   -- the same, through the indexed partner of the move: no full scan
+                   AND m.partner_id IN (SELECT id FROM res_partner
+                                         WHERE commercial_partner_id = ANY(%(partners)s))
                    AND m.company_id = ANY(%(companies)s)
                    AND m.move_type = 'out_invoice' AND m.state = 'posted'
                    AND m.invoice_date_due BETWEEN %(since)s AND %(today)s

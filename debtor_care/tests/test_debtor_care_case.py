@@ -97,10 +97,22 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(case.last_run_date, self.today, "not looked at: nothing was due")
         self.company.debtor_care_min_contact_gap = 0
         self.env.ref("debtor_care.debtor_care_level_consumer_2").days_overdue = 5
-        self.assertEqual(case.next_action_date, tomorrow)
+        self.assertFalse(case.next_action_date, "to be looked at again in the next run")
         self._run(tomorrow)
         self.assertEqual(case.level_id.name, "Personal call")
         self.assertEqual(case.last_run_date, tomorrow)
+
+    def test_every_open_case_is_looked_at_once_a_week(self):
+        self.company.debtor_care_min_contact_gap = 20
+        self._invoice(self.consumer, 100.0, 4)
+        self._run()
+        case = self._case(self.consumer)
+        self.assertGreater(case.next_action_date, self.today + timedelta(days=19))
+        self._run(self.today + timedelta(days=7))
+        self.assertEqual(case.last_run_date, self.today)
+        self._run(self.today + timedelta(days=8))
+        self.assertEqual(case.last_run_date, self.today + timedelta(days=8))
+        self.assertEqual(len(case.dunning_ids), 1, "looked at, nothing done")
 
     def test_business_policy_for_companies(self):
         self._invoice(self.business, 900.0, 2)
