@@ -106,6 +106,8 @@ class DebtorCarePortal(PortalAccount):
         lines = case._get_overdue_lines(today)[case.id]
         Move = request.env["account.move"].sudo()
         domain = [
+            # child_of reads through the moves' indexed partner (no scan of the whole book)
+            ("partner_id", "child_of", case.partner_id.id),
             ("commercial_partner_id", "=", case.partner_id.id),
             ("company_id", "=", case.company_id.id),
             ("move_type", "=", "out_invoice"),

@@ -285,12 +285,8 @@ class DebtorCareCase(models.Model):
             order="company_id",
             limit=1,
         )
-        if (
-            count < 2
-            or not sequence
-            or sequence.implementation != "standard"
-            or (sequence.use_date_range)
-        ):
+        batchable = sequence.implementation == "standard" and not sequence.use_date_range
+        if count < 2 or not batchable:
             return [Sequence.next_by_code("debtor.care.case") or "/" for _i in range(count)]
         self.env.cr.execute(
             SQL(
@@ -969,7 +965,12 @@ class DebtorCareCase(models.Model):
         )  # a repeated block was logged already
         steps = todo._create_steps(decisions, lines_by_case, today)
         rendered = self._render_batch_emails(steps)
-        self._log_steps(todo._execute_decisions(decisions, today, lines_by_case, steps, rendered))
+        # the call and manager tasks of a night reach their users in the activity menu,
+        # not as one "assigned to you" e-mail per task
+        performer = todo.with_context(mail_activity_quick_update=True)
+        self._log_steps(
+            performer._execute_decisions(decisions, today, lines_by_case, steps, rendered)
+        )
         self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)
         self._write_run_marks(decisions, today)
 
@@ -1362,7 +1363,11 @@ class DebtorCareCase(models.Model):
         """The step of a decision (created unless it comes with its batch) and its
         actions. Returns (step, chatter note); a skipped step has no note."""
         self.ensure_one()
-        step = step or self.env["debtor.care.dunning"]._create_step(self, decision, today, lines)
+        Dunning = self.env["debtor.care.dunning"]
+        # the batch's step in this case's environment (its context reaches the actions)
+        step = (
+            step.with_env(self.env) if step else Dunning._create_step(self, decision, today, lines)
+        )
         if step.state == "skipped":
             self._on_step_skipped(step)
             return step, False

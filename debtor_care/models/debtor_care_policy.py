@@ -68,7 +68,7 @@ class DebtorCarePolicy(models.Model):
         return levels[index + 1 : index + 2]
 
     def _refresh_cases(self):
-        """The levels changed: when the next step of these policies' cases is due."""
+        """The levels changed: these policies' open cases are looked at in the next run."""
         if self:
             self.env["debtor.care.case"]._refresh_open_cases([("policy_id", "in", self.ids)])
 

@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import _, models
 from odoo.exceptions import UserError
+from odoo.tools import safe_eval
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class MailTemplate(models.Model):
             )
         values = self._render_eval_context()
         values.update(add_context or {})
+        safe_eval.check_values(values)  # as ir.qweb._render does
         qweb = self.env["ir.qweb"].with_context(**(options or {}))._prepare_environment(values)
         functions, def_name = qweb._compile(
             html.fragment_fromstring(template_src, create_parent="div")

@@ -39,6 +39,23 @@ class TestDebtorCareCall(DebtorCareCommon):
         self.assertIn(self.second.name, task.note)
         self.assertIn("Please avoid", task.note)
 
+    def test_the_nights_call_tasks_reach_the_rep_without_an_email_each(self):
+        customer = self.env["res.partner"].create({"name": "Rudi Rep-Kunde", "phone": "+49 30 1"})
+        invoice = self._invoice(customer, 90.0, 12, post=False)
+        invoice.invoice_user_id = self.rep
+        invoice.action_post()
+        first_day = self.call_day + timedelta(days=1)  # the setUp's days ran already
+        self._run(first_day)
+        case = self._case(customer, on=first_day)
+        self._run(case.next_action_date)
+        self.assertEqual(case.level_id.name, "Personal call")
+        task = case.activity_ids.filtered(lambda a: a.activity_type_id == self.call_type)
+        self.assertEqual(task.user_id, self.rep)
+        assigned = self.env["mail.message"].search(
+            [("model", "=", case._name), ("res_id", "=", case.id), ("subject", "ilike", "assigned")]
+        )
+        self.assertFalse(assigned, "no 'assigned to you' e-mail per task of the night")
+
     def test_script_in_german_lists_all_invoices(self):
         self.env["res.lang"]._activate_lang("de_DE")
         self.env["ir.module.module"]._load_module_terms(["debtor_care"], ["de_DE"], overwrite=True)
