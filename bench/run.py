@@ -271,8 +271,8 @@ def generate(env, company, invoices, customers=None, tag=None, paid_share=0.65):
 
 
 def sql_count():
-    """Queries run by this process so far (the cursor's own counter restarts when it
-    commits, so the process-wide one)."""
+    """Queries run by this process so far, on every cursor it opened (a cursor's own
+    counter only knows its queries and restarts when the cursor closes)."""
     return odoo.sql_db.sql_counter
 
 
