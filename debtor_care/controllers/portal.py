@@ -14,6 +14,9 @@ from ..models.debtor_care_case_portal import PROBLEM_REASONS
 
 ACTIONS = ("paid", "call", "time", "plan", "problem", "situation")
 CARE_PAGE_STEP = 20  # open invoices per page of the care page
+# what the page says after an action comes from the server, never from the URL: the
+# outcome travels in the visitor's session (a link cannot carry words onto our page)
+FLASH_KEY = "debtor_care_flash"
 
 
 class DebtorCarePortal(PortalAccount):
@@ -29,7 +32,7 @@ class DebtorCarePortal(PortalAccount):
             Case = request.env["debtor.care.case"]
             values["debtor_care_count"] = (
                 Case.search_count([("state", "in", ("open", "paused"))], limit=1)
-                if Case.has_access("read")
+                if request.env.user.share and Case.has_access("read")
                 else 0
             )
         return values
@@ -63,8 +66,10 @@ class DebtorCarePortal(PortalAccount):
         return values
 
     def _care_record(self, model, record_id, access_token):
-        """The customer's own case or agreement (by login or token); anything else is a
-        404 that says nothing about whether the record exists."""
+        """The customer's own case or agreement (by login or token), in sudo; anything
+        else is a 404 that says nothing about whether the record exists. The record
+        rules let a portal user read only their commercial partner's records; internal
+        users never get here (_is_internal: they work in the back office)."""
         try:
             return self._document_check_access(model, record_id, access_token)
         except (AccessError, MissingError):
@@ -73,8 +78,45 @@ class DebtorCarePortal(PortalAccount):
     def _care_case(self, case_id, access_token):
         return self._care_record("debtor.care.case", case_id, access_token)
 
+    @staticmethod
+    def _is_internal():
+        """Employees do not act as the customer: the portal routes send them to the
+        record's back-office form instead, whatever they can read."""
+        return not request.env.user._is_public() and not request.env.user.share
+
+    @staticmethod
+    def _backoffice(model, record_id):
+        return request.redirect(f"/odoo/{model}/{int(record_id)}")
+
+    def _link_closed(self):
+        """A link that leads nowhere (expired with its closed case, or never valid): a
+        friendly page, with the 404 status, that says nothing untrue."""
+        response = request.render(
+            "debtor_care.portal_care_nothing",
+            {
+                **self._prepare_portal_layout_values(),
+                "page_name": "payment_care",
+                "link_closed": True,
+            },
+        )
+        response.status_code = 404
+        return response
+
+    @staticmethod
+    def _flash(**values):
+        request.session[FLASH_KEY] = values
+
+    @staticmethod
+    def _pop_flash(record):
+        flash = request.session.pop(FLASH_KEY, None) or {}
+        if flash.get("record") != f"{record._name},{record.id}":
+            return {}
+        return flash
+
     @http.route("/my/payment-care", type="http", auth="user", website=True)
     def portal_my_payment_care(self, **kw):
+        if self._is_internal():
+            return request.redirect("/odoo/action-debtor_care.debtor_care_case_action")
         case = request.env["debtor.care.case"].search(
             [("state", "in", ("open", "paused"))], order="id desc", limit=1
         )
@@ -94,11 +136,21 @@ class DebtorCarePortal(PortalAccount):
         auth="public",
         website=True,
     )
-    def portal_payment_care(self, case_id, access_token=None, error=None, done=None, page=1, **kw):
-        case = self._care_case(case_id, access_token)
+    def portal_payment_care(self, case_id, access_token=None, page=1, **kw):
+        if self._is_internal():
+            return self._backoffice("debtor.care.case", case_id)
+        try:
+            case = self._care_case(case_id, access_token)
+        except NotFound:
+            return self._link_closed()
+        if case.state not in ("open", "paused"):
+            return self._link_closed()
+        flash = self._pop_flash(case)
         return request.render(
             "debtor_care.portal_care_page",
-            self._care_page_values(case, access_token, error, done, page=page),
+            self._care_page_values(
+                case, access_token, flash.get("error"), flash.get("done"), page=page
+            ),
         )
 
     def _care_page_values(self, case, access_token, error=None, done=None, page=1):
@@ -143,7 +195,7 @@ class DebtorCarePortal(PortalAccount):
             "agreements": agreements,
             "promises": case.promise_ids.filtered(lambda p: p.state == "pending"),
             "next_step": case._portal_next_step_text(),
-            "error": (error or "")[:300],
+            "error": error,
             "done": done in ACTIONS and done,
             "problem_reasons": [(key, str(label)) for key, label in PROBLEM_REASONS],
             "hardship_reasons": request.env["res.partner"]
@@ -163,16 +215,19 @@ class DebtorCarePortal(PortalAccount):
         website=True,
     )
     def portal_payment_care_action(self, case_id, action, access_token=None, **post):
+        if self._is_internal():
+            return self._backoffice("debtor.care.case", case_id)
         case = self._care_case(case_id, access_token)
         query = {"access_token": access_token} if access_token else {}
         if action not in ACTIONS or case.state not in ("open", "paused"):
             return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
+        record = f"{case._name},{case.id}"
         try:
             with request.env.cr.savepoint():
                 getattr(self, f"_care_action_{action}")(case, post)
-            query["done"] = action
+            self._flash(record=record, done=action)
         except (UserError, ValueError) as error:
-            query["error"] = str(error.args[0] if error.args else error)
+            self._flash(record=record, error=str(error.args[0] if error.args else error))
         return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
 
     @http.route(
@@ -182,6 +237,8 @@ class DebtorCarePortal(PortalAccount):
         self, case_id, count=None, first_date=None, access_token=None, **kw
     ):
         """The schedule a plan would get, for the live preview next to the form."""
+        if self._is_internal():
+            raise NotFound()
         case = self._care_case(case_id, access_token)
         try:
             return case._portal_plan_preview(self._number(count, int), self._date(first_date))
@@ -241,9 +298,14 @@ class DebtorCarePortal(PortalAccount):
         "/my/payment-care/agreement/<int:agreement_id>", type="http", auth="public", website=True
     )
     def portal_agreement(
-        self, agreement_id, access_token=None, report_type=None, download=False, error=None, **kw
+        self, agreement_id, access_token=None, report_type=None, download=False, **kw
     ):
-        agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
+        if self._is_internal():
+            return self._backoffice("debtor.care.agreement", agreement_id)
+        try:
+            agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
+        except NotFound:
+            return self._link_closed()
         if report_type in ("pdf", "html"):
             return self._show_report(
                 agreement, report_type, "debtor_care.action_report_agreement", download=download
@@ -254,7 +316,7 @@ class DebtorCarePortal(PortalAccount):
                 "page_name": "payment_care",
                 "agreement": agreement,
                 "access_token": access_token,
-                "error": (error or "")[:300],
+                "error": self._pop_flash(agreement).get("error"),
             },
         )
 
@@ -268,9 +330,13 @@ class DebtorCarePortal(PortalAccount):
     def portal_agreement_accept(
         self, agreement_id, access_token=None, name=None, confirm=None, **kw
     ):
+        if self._is_internal():
+            return self._backoffice("debtor.care.agreement", agreement_id)
         agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
         query = {"access_token": access_token} if access_token else {}
         try:
+            if agreement.case_id.state not in ("open", "paused", False):
+                raise UserError(request.env._("This plan cannot be accepted (any more)."))
             if agreement.state != "proposed":
                 raise UserError(request.env._("This plan cannot be accepted (any more)."))
             if not confirm:
@@ -278,7 +344,7 @@ class DebtorCarePortal(PortalAccount):
             with request.env.cr.savepoint():
                 agreement._accept("portal", (name or "")[:120], ip=request.httprequest.remote_addr)
         except UserError as error:
-            query["error"] = str(error.args[0])
+            self._flash(record=f"{agreement._name},{agreement.id}", error=str(error.args[0]))
         return request.redirect(f"/my/payment-care/agreement/{agreement.id}?{url_encode(query)}")
 
     # ------------------------------------------------------------------ FAQ

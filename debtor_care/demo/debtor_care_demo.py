@@ -108,7 +108,7 @@ class DebtorCareDemo(models.AbstractModel):
             call(tom, 2, "reached", "none", "Will check with his bank.")
         if jonas and jonas.overdue_line_ids:
             call(jonas, 6, "reached", "plan", "Short-time work this month, asks for instalments.")
-            action = jonas.action_new_agreement(origin="call")
+            action = jonas._new_agreement("call")
             agreement = self.env["debtor.care.agreement"].sudo().browse(action["res_id"])
             agreement.write({"installment_count": 3, "first_date": today + timedelta(days=7)})
             agreement.action_generate_schedule()

@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.tools import plaintext2html
 
 
 class AccountMove(models.Model):
@@ -39,29 +40,39 @@ class AccountMove(models.Model):
     debtor_care_flat_fee_charged = fields.Boolean(readonly=True, copy=False)
 
     def _debtor_care_open_dispute(self, note):
-        """Take the invoices out of dunning and ask an accountant to look into it."""
+        """Take the invoices out of dunning and ask an accountant to look into it. The
+        callers checked who may (a Payment Care user, or the invoice's customer on the
+        portal): the flag is written in sudo, as readonly accounting users cannot write
+        invoices. A repeat adds to the open dispute instead of opening another. `note` is
+        plain text (it may come from a customer): it reaches HTML escaped."""
+        note = (note or "").strip()
         for move in self:
-            move.write({"debtor_care_dispute_state": "open", "debtor_care_dispute_note": note})
-            accountant = (
-                move.company_id.debtor_care_manager_user_id or move.invoice_user_id or self.env.user
+            already = move.debtor_care_dispute_state == "open"
+            previous = move.debtor_care_dispute_note if already else ""
+            move.sudo().write(
+                {
+                    "debtor_care_dispute_state": "open",
+                    "debtor_care_dispute_note": "\n".join(filter(None, [previous, note])),
+                }
             )
-            move.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_("Resolve the dispute on %s", move.name),
-                note=note,
-                user_id=accountant.id,
-            )
-            move.message_post(body=_("Disputed: the invoice leaves payment care. %s", note or ""))
+            if not already:
+                accountant = move.company_id.debtor_care_manager_user_id or move.invoice_user_id
+                move.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=_("Resolve the dispute on %s", move.name),
+                    note=plaintext2html(note),
+                    user_id=(accountant or self.env.user).id,
+                )
+            move.sudo().message_post(body=_("Disputed: the invoice leaves payment care. %s", note))
             if move.debtor_care_case_id:
-                move.debtor_care_case_id.message_post(
+                move.debtor_care_case_id.sudo().message_post(
                     body=_(
-                        "The customer disputes %(invoice)s: %(note)s",
-                        invoice=move.name,
-                        note=note or "",
+                        "The customer disputes %(invoice)s: %(note)s", invoice=move.name, note=note
                     )
                 )
 
     def action_debtor_care_resolve_dispute(self):
+        self.check_access("write")
         for move in self.filtered(lambda m: m.debtor_care_dispute_state == "open"):
             move.debtor_care_dispute_state = "resolved"
             move.activity_feedback(

@@ -3,8 +3,10 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_round
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_round
+
+from .access import check_protected_fields, require_manager, require_user
 
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
 STATES = [
@@ -22,6 +24,42 @@ LINE_STATES = [
     ("late", "Late"),
     ("missed", "Missed"),
 ]
+OPEN_STATES = ("draft", "proposed", "active")
+# what the customer was offered or agreed: an invoice is in at most one of these
+BINDING_STATES = ("proposed", "active")
+# the life cycle and the acceptance belong to the methods that check who acts
+ENGINE_FIELDS = frozenset(
+    {
+        "name",
+        "state",
+        "origin",
+        "accepted_by",
+        "accepted_on",
+        "accepted_ip",
+        "acceptance_channel",
+        "acceptance_note",
+        "date_start",
+        "date_closed",
+        "amount_paid",
+        "access_token",
+    }
+)
+# what the customer agrees to: changes only while the agreement is a draft
+DRAFT_FIELDS = frozenset(
+    {
+        "partner_id",
+        "case_id",
+        "company_id",
+        "move_ids",
+        "amount_total",
+        "down_payment",
+        "installment_count",
+        "frequency",
+        "first_date",
+        "line_ids",
+    }
+)
+LINE_ENGINE_FIELDS = frozenset({"amount_paid", "state", "reminder_sent", "call_planned"})
 
 
 class DebtorCareAgreement(models.Model):
@@ -111,21 +149,81 @@ class DebtorCareAgreement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            check_protected_fields(self, vals, ENGINE_FIELDS)
+        for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("debtor.care.agreement") or "/"
         return super().create(vals_list)
 
     def write(self, vals):
+        check_protected_fields(self, vals, ENGINE_FIELDS)
         protected = {"accepted_by", "accepted_on", "accepted_ip", "acceptance_channel"}
         if protected & set(vals) and any(a.accepted_on for a in self):
             raise UserError(_("An acceptance cannot be changed. Cancel the agreement instead."))
-        if (
-            {"line_ids", "move_ids", "amount_total", "down_payment"} & set(vals)
-            and any(a.state not in ("draft",) for a in self)
-            and not self.env.context.get("debtor_care_engine")
-        ):
+        if not self.env.su and DRAFT_FIELDS & set(vals) and any(a.state != "draft" for a in self):
             raise UserError(_("Only a draft agreement can be changed."))
         return super().write(vals)
+
+    @api.constrains("move_ids", "partner_id", "company_id", "case_id")
+    def _check_covered_invoices(self):
+        """An agreement covers posted invoices of its own customer and company only."""
+        for agreement in self:
+            customer = agreement.partner_id.commercial_partner_id
+            foreign = agreement.move_ids.filtered(
+                lambda m, customer=customer, company=agreement.company_id: (
+                    m.commercial_partner_id != customer
+                    or m.company_id != company
+                    or m.move_type != "out_invoice"
+                    or m.state != "posted"
+                )
+            )
+            if foreign:
+                raise ValidationError(
+                    _(
+                        "An agreement can only cover posted invoices of %(customer)s in "
+                        "%(company)s: %(invoices)s is not one.",
+                        customer=customer.display_name,
+                        company=agreement.company_id.name,
+                        invoices=", ".join(foreign.mapped("name")),
+                    )
+                )
+            case = agreement.case_id
+            if case and (case.partner_id != customer or case.company_id != agreement.company_id):
+                raise ValidationError(_("The care case belongs to another customer or company."))
+
+    @api.constrains("move_ids", "state")
+    def _check_one_open_agreement(self):
+        """An invoice is covered by at most one proposed or active agreement (drafts are
+        the accountant's work in progress and may overlap)."""
+        self.flush_model(["state", "move_ids"])
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT m.name, other.name
+              FROM debtor_care_agreement_move_rel mine
+              JOIN debtor_care_agreement_move_rel theirs
+                   ON theirs.move_id = mine.move_id AND theirs.agreement_id != mine.agreement_id
+              JOIN debtor_care_agreement me ON me.id = mine.agreement_id
+              JOIN debtor_care_agreement other ON other.id = theirs.agreement_id
+              JOIN account_move m ON m.id = mine.move_id
+             WHERE mine.agreement_id = ANY(%s)
+               AND me.state = ANY(%s) AND other.state = ANY(%s)
+             LIMIT 1
+            """,
+                self.ids,
+                list(BINDING_STATES),
+                list(BINDING_STATES),
+            )
+        )
+        clash = self.env.cr.fetchone()
+        if clash:
+            raise ValidationError(
+                _(
+                    "The invoice %(invoice)s is already covered by the agreement %(agreement)s.",
+                    invoice=clash[0],
+                    agreement=clash[1],
+                )
+            )
 
     # ------------------------------------------------------------------ schedule
     def _period(self):
@@ -202,6 +300,8 @@ class DebtorCareAgreement(models.Model):
         return lines
 
     def action_generate_schedule(self):
+        require_user(self.env)
+        self.check_access("write")
         for agreement in self:
             if agreement.state != "draft":
                 raise UserError(_("Only a draft agreement can be changed."))
@@ -225,9 +325,12 @@ class DebtorCareAgreement(models.Model):
 
     # ------------------------------------------------------------------ life cycle
     def action_propose(self):
+        """A manager offers the plan to the customer (e-mail with the PDF)."""
+        require_manager(self.env, _("Only a Payment Care manager can propose an agreement."))
+        self.check_access("write")
         for agreement in self.filtered(lambda a: a.state == "draft"):
             agreement._check_schedule()
-            agreement.state = "proposed"
+            agreement.sudo().state = "proposed"
             agreement._send_mail(
                 "debtor_care.mail_template_agreement_proposed", agreement._pdf_attachment()
             )
@@ -242,7 +345,7 @@ class DebtorCareAgreement(models.Model):
             raise UserError(_("The name of the person accepting is required."))
         self._check_schedule()
         today = fields.Date.context_today(self)
-        self.write(
+        self.sudo().write(
             {
                 "state": "active",
                 "accepted_by": name.strip()[:120],
@@ -266,9 +369,19 @@ class DebtorCareAgreement(models.Model):
         return True
 
     def action_cancel(self):
-        for agreement in self.filtered(lambda a: a.state in ("draft", "proposed", "active")):
+        """Withdraw a draft (any Payment Care user) or a proposed or active agreement (a
+        manager: the customer relies on it)."""
+        require_user(self.env)
+        self.check_access("write")
+        if any(a.state in ("proposed", "active") for a in self):
+            require_manager(
+                self.env, _("Only a Payment Care manager can cancel a proposed or active plan.")
+            )
+        for agreement in self.filtered(lambda a: a.state in OPEN_STATES):
             was_active = agreement.state == "active"
-            agreement.write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
+            agreement.sudo().write(
+                {"state": "cancelled", "date_closed": fields.Date.context_today(self)}
+            )
             agreement.message_post(body=_("Agreement cancelled by %s.", self.env.user.name))
             if was_active:
                 agreement._resume_case(_("The agreement %s was cancelled.", agreement.name))
@@ -325,8 +438,8 @@ class DebtorCareAgreement(models.Model):
         for agreement in self:
             open_now = sum(agreement.move_ids.mapped("amount_residual_signed"))
             paid = max(agreement.amount_total - open_now, 0.0)
-            agreement.with_context(debtor_care_engine=True).amount_paid = paid
-            for line in agreement.line_ids.sorted(
+            agreement.sudo().amount_paid = paid
+            for line in agreement.line_ids.sudo().sorted(
                 lambda line: (line.date_due, line.sequence, line.id)
             ):
                 line_paid = min(line.amount, paid)
@@ -362,13 +475,13 @@ class DebtorCareAgreement(models.Model):
     def _follow_up_lines(self, today):
         for line in self.line_ids:
             if line.state == "late" and not line.reminder_sent:
-                line.reminder_sent = True
+                line.sudo().reminder_sent = True
                 self._send_mail("debtor_care.mail_template_agreement_late")
                 self.message_post(
                     body=_("Instalment of %s is late: a gentle reminder was sent.", line.date_due)
                 )
             elif line.state == "missed" and not line.call_planned:
-                line.call_planned = True
+                line.sudo().call_planned = True
                 if self.case_id:
                     self.case_id.sudo()._schedule_call(
                         today, _("An instalment of the agreement %s was missed.", self.name)
@@ -378,7 +491,9 @@ class DebtorCareAgreement(models.Model):
                 )
 
     def _complete(self, today=None):
-        self.write({"state": "completed", "date_closed": today or fields.Date.context_today(self)})
+        self.sudo().write(
+            {"state": "completed", "date_closed": today or fields.Date.context_today(self)}
+        )
         self.message_post(
             body=_("All instalments are paid: the agreement is completed. Thank you!")
         )
@@ -388,7 +503,9 @@ class DebtorCareAgreement(models.Model):
             self._resume_case(_("The agreement %s is completed.", self.name))
 
     def _break(self, today=None):
-        self.write({"state": "broken", "date_closed": today or fields.Date.context_today(self)})
+        self.sudo().write(
+            {"state": "broken", "date_closed": today or fields.Date.context_today(self)}
+        )
         self.message_post(
             body=_(
                 "The agreement is broken: instalments were missed. Payment "
@@ -416,6 +533,38 @@ class DebtorCareAgreementLine(models.Model):
     state = fields.Selection(LINE_STATES, default="open", required=True)
     reminder_sent = fields.Boolean(readonly=True)
     call_planned = fields.Boolean(readonly=True)
+
+    def _check_editable(self, fields_given=()):
+        """Instalments change by hand only in a draft, and their payment state never:
+        the daily run allocates the real payments."""
+        if self.env.su:
+            return
+        check_protected_fields(self, fields_given, LINE_ENGINE_FIELDS)
+        if any(line.agreement_id.state != "draft" for line in self):
+            raise UserError(
+                _("The schedule of a proposed or accepted agreement cannot be changed.")
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_protected_fields(self, vals, LINE_ENGINE_FIELDS)
+        agreements = self.env["debtor.care.agreement"].browse(
+            [vals.get("agreement_id") for vals in vals_list if vals.get("agreement_id")]
+        )
+        if not self.env.su and any(a.state != "draft" for a in agreements):
+            raise UserError(
+                _("The schedule of a proposed or accepted agreement cannot be changed.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_editable(vals)
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_editable()
+        return super().unlink()
 
     def _state_on(self, today, grace):
         self.ensure_one()

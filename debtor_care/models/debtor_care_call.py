@@ -1,6 +1,9 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.tools import plaintext2html
+
+from .access import is_manager
 
 CALL_RESULTS = [
     ("reached", "Reached"),
@@ -15,8 +18,8 @@ CALL_REASONS = [
     ("salary_late", "Salary came late"),
     ("no_invoice", "Did not receive the invoice"),
     ("goods_issue", "Problem with the goods"),
-    ("job_loss", "Job loss"),
-    ("illness", "Illness"),
+    # never the kind of hardship (job, health): that category is for managers only
+    ("hardship", "Difficult personal situation"),
     ("other", "Other"),
 ]
 CALL_OUTCOMES = [
@@ -29,6 +32,7 @@ CALL_OUTCOMES = [
 ]
 UNREACHED = ("voicemail", "no_answer")
 MAX_UNREACHED = 3
+HARDSHIP_REVIEW_DAYS = 7  # pause while a manager records a hardship a rep heard of
 
 
 class DebtorCareCall(models.Model):
@@ -105,7 +109,7 @@ class DebtorCareCall(models.Model):
                 }
             )
         )
-        self.promise_id = promise
+        self.sudo().promise_id = promise
         case._pause(
             promise.date_promised + timedelta(days=2),
             "promise",
@@ -114,23 +118,47 @@ class DebtorCareCall(models.Model):
         return promise
 
     def _outcome_plan(self, case, today, *args):
-        action = case.action_new_agreement(origin="call")
+        action = case._new_agreement("call")
         accountant = case._accountant()
         case.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Prepare a payment plan for %s", case.partner_id.name),
-            note=_("The customer asked for instalments on the phone. %s", self.note or ""),
+            note=plaintext2html(
+                _("The customer asked for instalments on the phone. %s", self.note or "")
+            ),
             user_id=accountant.id,
         )
         case._pause(today + timedelta(days=14), "agreement", _("A payment plan is being prepared."))
         return action
 
     def _outcome_hardship(self, case, today, _amount, _date, hardship_reason):
-        until = today + timedelta(days=case.company_id.debtor_care_hardship_days)
-        case._set_hardship(
-            until,
-            hardship_reason or "other",
-            _("Told us on the phone; a payment plan will be offered."),
+        """A manager records the hardship at once; a rep's call pauses the case briefly
+        and asks a manager to record it (its category is for managers only)."""
+        if is_manager(self.env(su=False)):
+            until = today + timedelta(days=case.company_id.debtor_care_hardship_days)
+            case._set_hardship(
+                until,
+                hardship_reason or "other",
+                _("Told us on the phone; a payment plan will be offered."),
+            )
+            return
+        case.activity_schedule(
+            "debtor_care.mail_activity_type_manager_task",
+            summary=_("Record a hardship for %s", case.partner_id.name),
+            note=plaintext2html(
+                _(
+                    "%(user)s spoke with the customer, who is in a difficult personal "
+                    "situation. Please record the hardship on the case (Pause) and offer "
+                    "a plan that fits.",
+                    user=self.user_id.name,
+                )
+            ),
+            user_id=case._accountant().id,
+        )
+        case._pause(
+            today + timedelta(days=HARDSHIP_REVIEW_DAYS),
+            "manual",
+            _("A manager records the customer's situation."),
         )
 
     def _outcome_dispute(self, case, today, *args):
@@ -139,12 +167,14 @@ class DebtorCareCall(models.Model):
 
     def _outcome_paid_already(self, case, today, *args):
         case.activity_schedule(
-            "mail.mail_activity_data_todo",
+            "debtor_care.mail_activity_type_check_payment",
             summary=_("Check the payment of %s", case.partner_id.name),
-            note=_(
-                "The customer says the invoices are paid. Please check the bank and the "
-                "reconciliation. %s",
-                self.note or "",
+            note=plaintext2html(
+                _(
+                    "The customer says the invoices are paid. Please check the bank and the "
+                    "reconciliation. %s",
+                    self.note or "",
+                )
             ),
             user_id=case._accountant().id,
         )

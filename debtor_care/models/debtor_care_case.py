@@ -7,6 +7,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date, split_every
 
+from .access import check_protected_fields, require_manager, require_user
+from .debtor_care_call import MAX_UNREACHED
 from .debtor_care_policy import TONE_ORDER
 
 _logger = logging.getLogger(__name__)
@@ -23,13 +25,19 @@ PAUSE_REASONS = [
     ("agreement", "Payment agreement"),
     ("time", "Customer asked for time"),
     ("check_payment", "Payment being checked"),
+    ("dispute", "Invoice disputed"),
+    ("plan_review", "Payment plan under review"),
     ("manual", "Manual"),
 ]
 RESOLUTIONS = [
     ("paid", "Paid"),
+    ("settled", "Settled without payment"),
     ("small_balance", "Only a small balance left"),
     ("manual", "Closed by hand"),
 ]
+# what is overdue but not dunned holds the case open and paused, it never resolves it
+HOLD_REASONS = ("dispute", "agreement")
+HOLD_DAYS = 30  # a hold's pause is extended by the daily run while the hold lasts
 
 STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
 # what decides when a case's next step is due (see _refresh_next_action_date)
@@ -42,6 +50,44 @@ TIMING_FIELDS = {
     "approved_level_id",
     "hardship_call_pending",
 }
+# set by the engine only (in sudo, after the public method checked the caller)
+ENGINE_FIELDS = frozenset(
+    {
+        "name",
+        "partner_id",
+        "company_id",
+        "state",
+        "level_id",
+        "amount_overdue",
+        "amount_open",
+        "amount_credit",
+        "amounts_by_currency",
+        "oldest_due_date",
+        "next_action_date",
+        "date_opened",
+        "date_resolved",
+        "resolution",
+        "last_contact_date",
+        "last_run_date",
+        "pause_until",
+        "pause_reason",
+        "error_message",
+        "last_conversation_date",
+        "hardship_call_pending",
+        "hardship_periods",
+        "approved_level_id",
+        "handover_blocked_reason",
+        "thank_you_sent",
+        "unreached_calls",
+        "access_token",
+        "dunning_ids",
+        "move_ids",
+        "fee_move_ids",
+    }
+)
+MANAGER_FIELDS = frozenset({"policy_id"})
+# a manager may open a case by hand for a customer and company
+CREATE_FIELDS = frozenset({"partner_id", "company_id"})
 FULL_LOOK_DAYS = 7  # every open case is looked at at least this often
 SYNC_CHUNK = 2000  # customers per sync chunk: bounds memory, a few queries each
 
@@ -110,6 +156,12 @@ class DebtorCareCase(models.Model):
         readonly=True,
         copy=False,
         help="After a hardship pause the next contact is a personal call with a plan offer.",
+    )
+    hardship_periods = fields.Json(
+        groups="debtor_care.group_debtor_care_manager",
+        readonly=True,
+        copy=False,
+        help="[from, to) of each hardship pause: no default interest accrues in them.",
     )
     approved_level_id = fields.Many2one(
         "debtor.care.level",
@@ -237,8 +289,11 @@ class DebtorCareCase(models.Model):
         for case in self:
             case.overdue_line_ids = lines_by_case[case.id]
 
-    def _get_overdue_lines(self, today):
-        """The overdue, dunnable receivable lines of each case (one query per company)."""
+    def _get_overdue_lines(self, today, horizons=None):
+        """The overdue, dunnable receivable lines of each case (one query per company).
+        `horizons` ({case id: date}) widens a case's items to those due before that date:
+        a courtesy note before the due date lists what falls due soon."""
+        horizons = horizons or {}
         rows_by_key = defaultdict(list)
         for company, cases in self.grouped("company_id").items():
             for row in self._fetch_open_receivable_rows(company, cases.partner_id.ids):
@@ -246,8 +301,9 @@ class DebtorCareCase(models.Model):
         ids_by_case = {}
         for case in self:
             rows = self._filter_dunnable_rows(rows_by_key[(case.company_id.id, case.partner_id.id)])
+            horizon = horizons.get(case.id, today)
             ids_by_case[case.id] = [
-                row["id"] for row in rows if row["residual"] > 0 and row["date_maturity"] < today
+                row["id"] for row in rows if row["residual"] > 0 and row["date_maturity"] < horizon
             ]
         # one prefetch set for the whole batch: reading a field reads it for every case
         all_ids = [line_id for ids in ids_by_case.values() for line_id in ids]
@@ -265,6 +321,8 @@ class DebtorCareCase(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_protected_fields(self, set(vals) - CREATE_FIELDS, ENGINE_FIELDS, MANAGER_FIELDS)
         unnamed = [vals for vals in vals_list if vals.get("name", "/") == "/"]
         for vals, name in zip(unnamed, self._next_case_names(len(unnamed)), strict=True):
             vals["name"] = name
@@ -302,6 +360,7 @@ class DebtorCareCase(models.Model):
         ]
 
     def write(self, vals):
+        check_protected_fields(self, vals, ENGINE_FIELDS, MANAGER_FIELDS)
         result = super().write(vals)
         if TIMING_FIELDS.intersection(vals) and "next_action_date" not in vals:
             self._refresh_next_action_date()
@@ -337,6 +396,7 @@ class DebtorCareCase(models.Model):
     # ------------------------------------------------------------------ actions
     def action_run_now(self):
         """Bring the case up to date and perform a due step right away."""
+        require_user(self.env)
         self.check_access("write")
         today = self._today()
         cases = self.sudo()
@@ -358,12 +418,12 @@ class DebtorCareCase(models.Model):
 
     def action_approve_step(self):
         """A manager lets the next step of a customer who needs a human go ahead."""
-        if not self.env.user.has_group("debtor_care.group_debtor_care_manager"):
-            raise UserError(_("Only a Payment Care manager can approve steps."))
+        require_manager(self.env, _("Only a Payment Care manager can approve steps."))
+        self.check_access("write")
         for case in self:
             level, _repeat = case._upcoming_level()
             if level:
-                case.approved_level_id = level
+                case.sudo().approved_level_id = level
                 case.message_post(
                     body=_(
                         "%(user)s approved the step “%(level)s”.",
@@ -384,18 +444,29 @@ class DebtorCareCase(models.Model):
             "context": {"default_case_id": self.id},
         }
 
-    def action_new_agreement(self, origin="backoffice"):
+    def action_new_agreement(self):
         """A draft agreement pre-filled with the overdue invoices, opened in its form."""
+        require_user(self.env)
+        self.check_access("write")
+        return self._new_agreement("backoffice")
+
+    def _new_agreement(self, origin):
+        """The case's open draft agreement, or a new one over the overdue invoices that no
+        other plan covers yet; returns the action opening it."""
         self.ensure_one()
-        agreement = self.env["debtor.care.agreement"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "case_id": self.id,
-                "company_id": self.company_id.id,
-                "origin": origin,
-                "move_ids": [(6, 0, self.overdue_line_ids.move_id.ids)],
-            }
-        )
+        agreement = self.agreement_ids.filtered(lambda a: a.state == "draft")[:1]
+        if not agreement:
+            covered = self.agreement_ids.filtered(lambda a: a.state in ("proposed", "active"))
+            moves = self.overdue_line_ids.move_id - covered.move_ids
+            agreement = self.env["debtor.care.agreement"].create(
+                {
+                    "partner_id": self.partner_id.id,
+                    "case_id": self.id,
+                    "company_id": self.company_id.id,
+                    "move_ids": [(6, 0, moves.ids)],
+                }
+            )
+            agreement.sudo().origin = origin
         return {
             "type": "ir.actions.act_window",
             "res_model": "debtor.care.agreement",
@@ -453,7 +524,7 @@ class DebtorCareCase(models.Model):
         level's written channel takes over."""
         self.ensure_one()
         self.unreached_calls += 1
-        if self.unreached_calls >= 3:
+        if self.unreached_calls >= MAX_UNREACHED:
             return self._written_fallback(today, _("Three calls did not reach the customer."))
         attempts = self._count_call_attempts(today - timedelta(days=6)).get(self.id, 0)
         if attempts >= self.company_id.debtor_care_max_calls_7_days:
@@ -494,13 +565,54 @@ class DebtorCareCase(models.Model):
                     "debtor_care_hardship_reason": reason,
                 }
             )
-            case.hardship_call_pending = True
+            periods = list(case.sudo().hardship_periods or [])
+            periods.append([fields.Date.to_string(self._today()), fields.Date.to_string(until)])
+            case.sudo().write({"hardship_call_pending": True, "hardship_periods": periods})
             case._waive_fees(_("Waived because of hardship."))
             case._pause(until, "hardship", note)
 
+    def _end_hardship_period(self):
+        """A hardship pause lifted early: interest runs again from today."""
+        today = fields.Date.to_string(self._today())
+        for case in self.sudo():
+            periods = [list(period) for period in case.hardship_periods or []]
+            if periods and periods[-1][1] > today:
+                periods[-1][1] = today
+                case.hardship_periods = periods
+
+    def _interest_frozen(self):
+        """The case's hardship intervals as dates, for the interest computation."""
+        self.ensure_one()
+        return [
+            (fields.Date.to_date(start), fields.Date.to_date(end))
+            for start, end in self.sudo().hardship_periods or []
+        ]
+
+    def _interest_points(self):
+        """BGB §288: base rate + 9 points for businesses, + 5 for consumers."""
+        self.ensure_one()
+        return 9.0 if self.customer_type == "business" else 5.0
+
+    def _default_interest(self, amount, default_on, today):
+        """Default interest on an item in default since `default_on`, up to today, without
+        the days of a hardship pause (the one home of this rule: steps and statements)."""
+        self.ensure_one()
+        if not default_on or default_on >= today:
+            return 0.0
+        return self.currency_id.round(
+            self.env["debtor.care.base.rate"]._compute_interest(
+                amount,
+                default_on + timedelta(days=1),
+                today + timedelta(days=1),
+                self._interest_points(),
+                frozen=self._interest_frozen(),
+            )
+        )
+
     def _waive_fees(self, reason):
-        """Credit the open fee invoices of the case."""
-        for move in self.fee_move_ids.filtered(
+        """Credit the open fee invoices of the case (in sudo: the callers checked who
+        acts, and a Payment Care manager need not be an accountant)."""
+        for move in self.sudo().fee_move_ids.filtered(
             lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
         ):
             reversal = move._reverse_moves(
@@ -509,21 +621,49 @@ class DebtorCareCase(models.Model):
             self.message_post(
                 body=_("Fees %(fee)s waived: %(reason)s", fee=move.name, reason=reason)
             )
-            self.env["debtor.care.dunning"].search(
+            self.env["debtor.care.dunning"].sudo().search(
                 [("fee_move_id", "=", move.id)]
             ).fees_frozen = True
             reversal.debtor_care_excluded = True
 
     def action_resume(self):
-        for case in self.filtered(lambda c: c.state == "paused"):
+        """End a pause by hand. A hardship pause protects the customer: only a manager
+        ends it early."""
+        require_user(self.env)
+        self.check_access("write")
+        paused = self.filtered(lambda c: c.state == "paused")
+        if any(case.pause_reason == "hardship" for case in paused):
+            require_manager(self.env, _("Only a Payment Care manager can end a hardship pause."))
+        for case in paused:
             case._lift_pause(_("Pause ended by %s.", self.env.user.name))
+        return True
 
     def action_cancel(self):
+        """Close cases without payment (a manager's decision): no further steps, and the
+        customer's links stop working."""
+        require_manager(self.env, _("Only a Payment Care manager can cancel a case."))
+        self.check_access("write")
         for case in self.filtered(lambda c: c.state in ("open", "paused")):
-            case.write(
-                {"state": "cancelled", "date_resolved": self._today(), "next_action_date": False}
+            case.sudo().write(
+                {
+                    "state": "cancelled",
+                    "date_resolved": self._today(),
+                    "next_action_date": False,
+                    "pause_until": False,
+                    "pause_reason": False,
+                }
             )
+            case._close_customer_access()
+            case._unlink_open_calls()
             case.message_post(body=_("Case cancelled by %s.", self.env.user.name))
+        return True
+
+    def _close_customer_access(self):
+        """A closed case's links stop working: new tokens for it and its agreements."""
+        for case in self.sudo():
+            case.access_token = str(uuid.uuid4())
+            for agreement in case.agreement_ids:
+                agreement.access_token = str(uuid.uuid4())
 
     def action_view_dunnings(self):
         self.ensure_one()
@@ -546,7 +686,7 @@ class DebtorCareCase(models.Model):
     # ------------------------------------------------------------------ pause
     def _pause(self, until, reason, note=None):
         for case in self:
-            case.write({"state": "paused", "pause_until": until, "pause_reason": reason})
+            case.sudo().write({"state": "paused", "pause_until": until, "pause_reason": reason})
             reason_label = dict(PAUSE_REASONS)[reason]
             case.message_post(
                 body=_(
@@ -558,7 +698,8 @@ class DebtorCareCase(models.Model):
             )
 
     def _lift_pause(self, message):
-        self.write({"state": "open", "pause_until": False, "pause_reason": False})
+        self.filtered(lambda c: c.pause_reason == "hardship")._end_hardship_period()
+        self.sudo().write({"state": "open", "pause_until": False, "pause_reason": False})
         for case in self:
             case.message_post(body=message)
 
@@ -634,12 +775,13 @@ class DebtorCareCase(models.Model):
             SELECT aml.id, COALESCE(p.commercial_partner_id, p.id) AS partner_id, aml.move_id,
                    aml.date_maturity, aml.amount_residual AS residual,
                    aml.amount_residual_currency AS residual_currency, aml.currency_id,
-                   m.invoice_user_id,
-                   (m.debtor_care_excluded OR m.debtor_care_dispute_state = 'open'
-                    OR EXISTS (SELECT 1 FROM debtor_care_agreement_move_rel r
-                                 JOIN debtor_care_agreement a ON a.id = r.agreement_id
-                                WHERE r.move_id = m.id AND a.state = 'active')
-                   ) AS excluded
+                   m.invoice_user_id, m.debtor_care_excluded AS manually_excluded,
+                   CASE WHEN m.debtor_care_dispute_state = 'open' THEN 'dispute'
+                        WHEN EXISTS (SELECT 1 FROM debtor_care_agreement_move_rel r
+                                       JOIN debtor_care_agreement a ON a.id = r.agreement_id
+                                      WHERE r.move_id = m.id AND a.state = 'active')
+                        THEN 'agreement'
+                   END AS hold
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN account_move m ON m.id = aml.move_id
@@ -659,6 +801,7 @@ class DebtorCareCase(models.Model):
         rows = self.env.cr.dictfetchall()
         for row in rows:
             row["date_maturity"] = row["date_maturity"] or fields.Date.today()
+            row["excluded"] = bool(row.pop("manually_excluded") or row["hold"])
         return rows
 
     @api.model
@@ -702,6 +845,21 @@ class DebtorCareCase(models.Model):
                 agg["overdue_move_ids"].add(row["move_id"])
                 agg["salesperson_id"] = agg["salesperson_id"] or row["invoice_user_id"]
         return result
+
+    @api.model
+    def _aggregate_holds(self, rows, today):
+        """Per commercial partner: the overdue items that are owed but not dunned because
+        they are disputed or covered by an active agreement ({"reason", "move_ids"}); a
+        dispute outweighs an agreement."""
+        holds = {}
+        for row in rows:
+            if not row["hold"] or row["residual"] <= 0 or row["date_maturity"] >= today:
+                continue
+            hold = holds.setdefault(row["partner_id"], {"reason": row["hold"], "move_ids": set()})
+            hold["move_ids"].add(row["move_id"])
+            if row["hold"] == "dispute":
+                hold["reason"] = "dispute"
+        return holds
 
     @api.model
     def _needs_care(self, agg, policy, today):
@@ -758,8 +916,9 @@ class DebtorCareCase(models.Model):
 
     @api.model
     def _sync_partners(self, company, today, partner_ids):
-        rows = self._filter_dunnable_rows(self._fetch_open_receivable_rows(company, partner_ids))
-        aggregates = self._aggregate_rows(rows, today)
+        all_rows = self._fetch_open_receivable_rows(company, partner_ids)
+        aggregates = self._aggregate_rows(self._filter_dunnable_rows(all_rows), today)
+        holds = self._aggregate_holds(all_rows, today)
         case_domain = [
             ("company_id", "=", company.id),
             ("state", "in", ("open", "paused")),
@@ -796,21 +955,53 @@ class DebtorCareCase(models.Model):
                 }
             )
 
-        to_resolve = self.browse(
+        # nothing dunnable left is not nothing owed: disputed or plan-covered items hold
+        # the case open (paused), only settled receivables resolve it
+        idle = self.browse(
             [
                 case.id
                 for partner_id, case in case_by_partner.items()
                 if not self._needs_care(aggregates.get(partner_id), case.policy_id, today)
             ]
         )
+        held = idle.filtered(lambda case: case.partner_id.id in holds)
+        to_resolve = idle - held
         stats["cases_resolved"] = len(to_resolve)
         to_resolve._resolve(aggregates, today)
 
         alive = self.browse([c.id for c in case_by_partner.values()]) - to_resolve
         alive._write_aggregates(aggregates)
-        self._link_moves(alive, aggregates)
+        self._link_moves(alive, aggregates, holds)
+        held._hold(holds, today)
+        (alive - held)._release_dispute_holds(holds)
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
         return stats
+
+    def _hold(self, holds, today):
+        """Pause the cases whose overdue items are all disputed or under an agreement,
+        for as long as that lasts (the pause is extended quietly every night)."""
+        until = today + timedelta(days=HOLD_DAYS)
+        for case in self:
+            reason = holds[case.partner_id.id]["reason"]
+            if case.state == "paused" and case.pause_reason in HOLD_REASONS:
+                if case.pause_until < until:
+                    case.sudo().with_context(tracking_disable=True).pause_until = until
+            elif case.state == "open":
+                note = (
+                    _("The customer disputes the open invoices; we look into it first.")
+                    if reason == "dispute"
+                    else _("Everything overdue is covered by an instalment agreement.")
+                )
+                case._pause(until, reason, note)
+
+    def _release_dispute_holds(self, holds):
+        """A dispute pause ends as soon as no disputed item is left."""
+        for case in self.filtered(
+            lambda c: c.state == "paused"
+            and c.pause_reason == "dispute"
+            and c.partner_id.id not in holds
+        ):
+            case._lift_pause(_("No invoice is disputed any more: payment care continues."))
 
     @api.model
     def _prepare_case_vals(self, partner, company, agg, today):
@@ -827,6 +1018,14 @@ class DebtorCareCase(models.Model):
 
     @api.model
     def _aggregate_vals(self, agg):
+        if not agg:  # held or settled: nothing dunnable
+            return {
+                "amount_overdue": 0.0,
+                "amount_open": 0.0,
+                "amount_credit": 0.0,
+                "oldest_due_date": False,
+                "amounts_by_currency": {},
+            }
         return {
             "amount_overdue": agg["overdue"],
             "amount_open": agg["open"],
@@ -838,7 +1037,7 @@ class DebtorCareCase(models.Model):
     def _write_aggregates(self, aggregates):
         """Refresh stored amounts; only cases whose figures changed are written."""
         for case in self:
-            vals = self._aggregate_vals(aggregates[case.partner_id.id])
+            vals = self._aggregate_vals(aggregates.get(case.partner_id.id))
             changed = {
                 key: value
                 for key, value in vals.items()
@@ -849,11 +1048,14 @@ class DebtorCareCase(models.Model):
                 case.write(changed)
 
     @api.model
-    def _link_moves(self, cases, aggregates):
-        """Point overdue invoices at their customer's active case (one UPDATE)."""
+    def _link_moves(self, cases, aggregates, holds):
+        """Point overdue invoices, disputed and plan-covered ones included, at their
+        customer's active case (one UPDATE): the cockpit shows what holds a case."""
         move_ids, case_ids = [], []
         for case in cases:
-            for move_id in aggregates[case.partner_id.id]["overdue_move_ids"]:
+            partner_id = case.partner_id.id
+            overdue = aggregates.get(partner_id, {}).get("overdue_move_ids", set())
+            for move_id in overdue | holds.get(partner_id, {}).get("move_ids", set()):
                 move_ids.append(move_id)
                 case_ids.append(case.id)
         if not move_ids:
@@ -874,21 +1076,16 @@ class DebtorCareCase(models.Model):
         cases.invalidate_recordset(["move_ids"])
 
     def _resolve(self, aggregates, today):
+        paid = self._cases_with_payments()
         for case in self:
             agg = aggregates.get(case.partner_id.id)
-            resolution = "small_balance" if agg and agg["overdue"] > 0 else "paid"
-            values = (
-                self._aggregate_vals(agg)
-                if agg
-                else {
-                    "amount_overdue": 0.0,
-                    "amount_open": 0.0,
-                    "amount_credit": 0.0,
-                    "oldest_due_date": False,
-                    "amounts_by_currency": {},
-                }
-            )
-            case.write(
+            if agg and agg["overdue"] > 0:
+                resolution = "small_balance"
+            else:
+                # a thank-you for a payment only when a payment really came in
+                resolution = "paid" if case.id in paid else "settled"
+            values = self._aggregate_vals(agg)
+            case.sudo().write(
                 {
                     **values,
                     "state": "resolved",
@@ -900,14 +1097,44 @@ class DebtorCareCase(models.Model):
                 }
             )
             case._unlink_open_calls()
-            case.promise_ids.filtered(lambda p: p.state == "pending")._close("kept", today)
+            case._close_customer_access()
+            pending = case.promise_ids.filtered(lambda p: p.state == "pending")
+            pending._close("kept" if resolution == "paid" else "cancelled", today)
             if resolution == "paid":
                 case._send_thank_you()
             case.message_post(
                 body=_(
-                    "Nothing is overdue any more: the case is resolved. Thank you for your care."
+                    "Nothing is overdue any more: the case is resolved (%s).",
+                    dict(RESOLUTIONS)[resolution],
                 )
             )
+
+    def _cases_with_payments(self):
+        """Ids of the cases whose customer paid since the case opened: a payment or a
+        bank statement line reconciled with the customer's receivable (credit notes and
+        reversals are not payments). One query for the batch."""
+        if not self:
+            return set()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT DISTINCT c.id
+              FROM debtor_care_case c
+              JOIN res_partner p ON p.commercial_partner_id = c.partner_id
+              JOIN account_move_line debit ON debit.partner_id = p.id
+                   AND debit.company_id = c.company_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = debit.id
+              JOIN account_move_line credit ON credit.id = apr.credit_move_id
+              JOIN account_move pay ON pay.id = credit.move_id
+             WHERE c.id = ANY(%s)
+               AND (pay.origin_payment_id IS NOT NULL OR pay.statement_line_id IS NOT NULL)
+               AND apr.create_date >= c.create_date
+            """,
+                self.ids,
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def _send_thank_you(self):
         """Once, when a case we contacted the customer about is paid (company option)."""
@@ -958,7 +1185,12 @@ class DebtorCareCase(models.Model):
         """Classify a batch of cases set-based, then perform each due step in its own
         savepoint so one failing customer never stops the others."""
         decisions = self._classify(today)
-        lines_by_case = self._get_overdue_lines(today)
+        horizons = {
+            case_id: today + timedelta(days=1 - decision["level"].days_overdue)
+            for case_id, decision in decisions.items()
+            if decision["level"] and decision["level"].days_overdue < 0
+        }
+        lines_by_case = self._get_overdue_lines(today, horizons)
         todo = self.filtered(
             lambda c: decisions[c.id]["level"]
             and not (decisions[c.id]["skip_reason"] and decisions[c.id]["repeat_skip"])
@@ -1257,14 +1489,37 @@ class DebtorCareCase(models.Model):
         return written
 
     def _count_call_attempts(self, since):
-        """{case id: number of call attempts since the date} (one query; the call log
-        adds the calls made by hand)."""
-        groups = self.env["debtor.care.dunning"]._read_group(
+        """{case id: call attempts since the date}, whoever made them: the calls logged
+        (by a rep, or by marking a call task done) and the call tasks still waiting, or
+        the call steps the engine planned if those are more (a planned call and the call
+        logged for it are one attempt). Three queries for the batch."""
+        planned = self.env["debtor.care.dunning"]._read_group(
             [("case_id", "in", self.ids), ("action_call", "=", True), ("date", ">=", since)],
             ["case_id"],
             ["__count"],
         )
-        return {case.id: count for case, count in groups}
+        logged = self.env["debtor.care.call"]._read_group(
+            [("case_id", "in", self.ids), ("date", ">=", fields.Datetime.to_datetime(since))],
+            ["case_id"],
+            ["__count"],
+        )
+        call_type = self.env.ref("debtor_care.mail_activity_type_payment_call")
+        waiting = self.env["mail.activity"]._read_group(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("activity_type_id", "=", call_type.id),
+            ],
+            ["res_id"],
+            ["__count"],
+        )
+        made = Counter({case.id: count for case, count in logged})
+        made.update(dict(waiting))
+        steps = {case.id: count for case, count in planned}
+        return {
+            case_id: max(made.get(case_id, 0), steps.get(case_id, 0))
+            for case_id in set(made) | set(steps)
+        }
 
     def _get_disputed_partners(self):
         groups = self.env["account.move"]._read_group(
@@ -1423,7 +1678,6 @@ class DebtorCareCase(models.Model):
         today = self._today()
         open_lines = self._statement_lines([("amount_residual", "!=", 0)])
         first_written = self._first_written_reminder_date()
-        points = 9.0 if self.customer_type == "business" else 5.0
         frozen = self.hardship_call_pending or self.partner_id._debtor_care_in_hardship(today)
         dunnable = {
             row["id"]
@@ -1431,7 +1685,6 @@ class DebtorCareCase(models.Model):
                 self._fetch_open_receivable_rows(self.company_id, [self.partner_id.id])
             )
         }
-        BaseRate = self.env["debtor.care.base.rate"]
         items, credits = [], []
         for line in open_lines:
             if line.amount_residual < 0:
@@ -1441,15 +1694,8 @@ class DebtorCareCase(models.Model):
             default_on = self._default_date(due, first_written) if due < today else False
             interest = 0.0
             # no interest on disputed, excluded or plan-covered items, nor in hardship
-            if default_on and default_on < today and not frozen and line.id in dunnable:
-                interest = self.currency_id.round(
-                    BaseRate._compute_interest(
-                        line.amount_residual,
-                        default_on + timedelta(days=1),
-                        today + timedelta(days=1),
-                        points,
-                    )
-                )
+            if not frozen and line.id in dunnable:
+                interest = self._default_interest(line.amount_residual, default_on, today)
             items.append(
                 {
                     "line": line,

@@ -1,8 +1,8 @@
 from datetime import timedelta
 
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, plaintext2html
 from odoo.tools.translate import LazyTranslate
 
 from .res_partner import HARDSHIP_REASONS
@@ -16,11 +16,20 @@ PROBLEM_REASONS = [
     ("other", _lt("Something else")),
 ]
 MAX_TEXT = 1000
+PORTAL_DAILY_LIMIT = 10  # requests per case and 24 hours: enough for a person, not a script
+CHECK_PAYMENT_DAYS = 5  # pause while an accountant checks a reported payment
+PLAN_REVIEW_DAYS = 7  # pause while a proposed plan waits for review or acceptance
+SITUATION_CALL_DAYS = 2  # a personal call this soon after hardship is told on the portal
 
 
 class DebtorCareCase(models.Model):
     """What customers can do on their payment care page. Every method re-checks its
-    input, changes nothing on bad input (UserError) and logs what the customer said."""
+    input, changes nothing on bad input (UserError) and logs what the customer said.
+    Customer text only ever reaches HTML escaped. A repeated request updates the open
+    one instead of piling up, and a case takes a bounded number of requests a day.
+
+    The controller calls these on the case in sudo, after checking that the visitor is
+    the case's customer (portal login) or holds its token."""
 
     _inherit = "debtor.care.case"
 
@@ -36,6 +45,41 @@ class DebtorCareCase(models.Model):
     def _portal_text(value, limit=MAX_TEXT):
         return (value or "").strip()[:limit]
 
+    def _portal_check_rate(self):
+        since = fields.Datetime.subtract(fields.Datetime.now(), days=1)
+        count = (
+            self.env["mail.message"]
+            .sudo()
+            .search_count(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("author_id", "=", self.partner_id.id),
+                    ("message_type", "=", "comment"),
+                    ("create_date", ">=", since),
+                ]
+            )
+        )
+        if count >= PORTAL_DAILY_LIMIT:
+            raise UserError(
+                _(
+                    "You have already sent us several requests today. We will get back to "
+                    "you; if it is urgent, please call or write to us."
+                )
+            )
+
+    def _open_activity(self, type_xmlid):
+        activity_type = self.env.ref(type_xmlid, raise_if_not_found=False)
+        return self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)[:1]
+
+    def _pause_at_least(self, until, reason, note=None):
+        """Pause until `until` unless a pause already lasts as long (a hardship pause is
+        never shortened by a later request)."""
+        self.ensure_one()
+        if self.state == "paused" and self.pause_until and self.pause_until >= until:
+            return
+        self._pause(until, reason, note)
+
     def _portal_report_paid(self, date, amount, reference=None):
         self.ensure_one()
         today = self._today()
@@ -43,21 +87,33 @@ class DebtorCareCase(models.Model):
             raise UserError(_("Please give the date of your payment (not in the future)."))
         if not amount or amount <= 0 or amount > self.amount_open * 2:
             raise UserError(_("Please give the amount you paid."))
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("Customer says paid: check the payment"),
-            note=_(
+        self._portal_check_rate()
+        note = plaintext2html(
+            _(
                 "Paid %(amount)s on %(date)s, reference %(ref)s.",
-                amount=amount,
-                date=date,
+                amount=format_amount(self.env, amount, self.currency_id),
+                date=format_date(self.env, date),
                 ref=self._portal_text(reference, 64) or "-",
-            ),
-            user_id=self._accountant().id,
+            )
         )
+        activity = self._open_activity("debtor_care.mail_activity_type_check_payment")
+        if activity:  # one open check per case: a repeat updates it
+            activity.sudo().write({"note": note})
+        else:
+            self.activity_schedule(
+                "debtor_care.mail_activity_type_check_payment",
+                summary=_("Customer says paid: check the payment"),
+                note=note,
+                user_id=self._accountant().id,
+            )
         self._portal_log(
-            _("The customer says: paid %(amount)s on %(date)s.", amount=amount, date=date)
+            _(
+                "The customer says: paid %(amount)s on %(date)s.",
+                amount=format_amount(self.env, amount, self.currency_id),
+                date=format_date(self.env, date),
+            )
         )
-        self._pause(today + timedelta(days=5), "check_payment")
+        self._pause_at_least(today + timedelta(days=CHECK_PAYMENT_DAYS), "check_payment")
 
     def _portal_request_call(self, phone, day, hour_from, hour_to):
         self.ensure_one()
@@ -69,12 +125,27 @@ class DebtorCareCase(models.Model):
             raise UserError(_("Please choose a day within the next 30 days."))
         if not (7 <= hour_from < hour_to <= 21):
             raise UserError(_("Please choose a time window between 7:00 and 21:00."))
+        self._portal_check_rate()
         self.partner_id.sudo().write(
             {"debtor_care_phone_from": hour_from, "debtor_care_phone_to": hour_to}
         )
-        self._schedule_call(day, _("The customer asked to be called at %(phone)s.", phone=phone))
+        reason = _("The customer asked to be called at %(phone)s.", phone=phone)
+        task = self._open_activity("debtor_care.mail_activity_type_payment_call")
+        if task:  # one call task: the customer's wish moves it
+            task.sudo().write(
+                {
+                    "date_deadline": self.company_id._debtor_care_next_working_day(day),
+                    "note": self._render_call_script(reason),
+                }
+            )
+        else:
+            self._schedule_call(day, reason)
         self._portal_log(
-            _("The customer asks for a call on %(day)s at %(phone)s.", day=day, phone=phone)
+            _(
+                "The customer asks for a call on %(day)s at %(phone)s.",
+                day=format_date(self.env, day),
+                phone=phone,
+            )
         )
 
     def _portal_ask_time(self, date):
@@ -82,48 +153,78 @@ class DebtorCareCase(models.Model):
         today, limit = self._today(), self.company_id.debtor_care_max_delay_days
         if not date or date <= today or date > today + timedelta(days=limit):
             raise UserError(_("Please choose a date within the next %s days.", limit))
-        promise = self.env["debtor.care.promise"].create(
-            {
-                "case_id": self.id,
-                "amount": self.amount_overdue,
-                "date_promised": date,
-                "origin": "portal",
-                "date_start": today,
-            }
-        )
-        self._portal_log(_("The customer asks for time until %s.", date))
-        self._pause(date + timedelta(days=2), "time", promise.display_name)
+        self._portal_check_rate()
+        promise = self.promise_ids.filtered(
+            lambda p: p.state == "pending" and p.origin == "portal"
+        )[:1]
+        if promise:  # one open request for time: a repeat moves its date
+            promise.sudo().write({"date_promised": date, "amount": self.amount_overdue})
+        else:
+            promise = self.env["debtor.care.promise"].create(
+                {
+                    "case_id": self.id,
+                    "amount": self.amount_overdue,
+                    "date_promised": date,
+                    "origin": "portal",
+                    "date_start": today,
+                }
+            )
+        self._portal_log(_("The customer asks for time until %s.", format_date(self.env, date)))
+        self._pause_at_least(date + timedelta(days=2), "time", promise.display_name)
         return promise
 
     def _portal_propose_plan(self, count, first_date):
         """A plan from the portal: approved at once within the company limits (if the
-        company says so), otherwise waiting for an accountant."""
+        company says so), otherwise waiting for an accountant. Dunning pauses only while
+        the plan is reviewed; the accepted plan pauses it for its duration."""
         self.ensure_one()
-        agreement = self.env["debtor.care.agreement"].create(
-            self._portal_plan_values(count, first_date)
-        )
+        if self.agreement_ids.filtered(lambda a: a.state == "active"):
+            raise UserError(
+                _(
+                    "You already have an instalment plan with us. To change it, please "
+                    "write to us or ask for a call."
+                )
+            )
+        self._portal_check_rate()
+        values = self._portal_plan_values(count, first_date)
+        agreement = self.agreement_ids.filtered(lambda a: a.state in ("draft", "proposed"))[:1]
+        if agreement:  # one open proposal: a repeat replaces its schedule
+            agreement.sudo().write(
+                {
+                    "state": "draft",
+                    "origin": "portal",
+                    "move_ids": values["move_ids"],
+                    "installment_count": count,
+                    "first_date": first_date,
+                }
+            )
+        else:
+            agreement = self.env["debtor.care.agreement"].create(values)
         agreement.action_generate_schedule()  # raises on limits: the whole request is undone
         if self.company_id.debtor_care_auto_approve_plans:
-            agreement.state = "proposed"
-        else:
+            agreement.sudo().state = "proposed"
+        elif not self._open_activity("debtor_care.mail_activity_type_manager_task"):
             self.activity_schedule(
-                "mail.mail_activity_data_todo",
+                "debtor_care.mail_activity_type_manager_task",
                 summary=_("Review the payment plan %s proposed on the portal", agreement.name),
                 user_id=self._accountant().id,
             )
         self._portal_log(_("The customer proposes a payment plan: %s.", agreement.name))
-        self._pause(agreement.date_end + timedelta(days=1), "agreement", agreement.name)
+        self._pause_at_least(
+            self._today() + timedelta(days=PLAN_REVIEW_DAYS), "plan_review", agreement.name
+        )
         return agreement
 
     def _portal_plan_values(self, count, first_date):
         if not first_date:
             raise UserError(_("Please choose the date of the first instalment."))
+        others = self.agreement_ids.filtered(lambda a: a.state == "active")
         return {
             "partner_id": self.partner_id.id,
             "case_id": self.id,
             "company_id": self.company_id.id,
             "origin": "portal",
-            "move_ids": [(6, 0, self.overdue_line_ids.move_id.ids)],
+            "move_ids": [(6, 0, (self.overdue_line_ids.move_id - others.move_ids).ids)],
             "installment_count": count,
             "first_date": first_date,
         }
@@ -158,17 +259,29 @@ class DebtorCareCase(models.Model):
             raise UserError(_("Please choose one of your invoices."))
         if reason not in dict(PROBLEM_REASONS):
             raise UserError(_("Please choose what the problem is."))
+        self._portal_check_rate()
         text = self._portal_text(message)
         move._debtor_care_open_dispute(f"{dict(PROBLEM_REASONS)[reason]}: {text}")
         self._portal_log(_("The customer reports a problem with %s.", move.name))
 
     def _portal_situation_changed(self, category):
-        """Hardship told on the portal: category only, no free text about health."""
+        """Hardship told on the portal: category only, no free text about health. The
+        customer is promised a personal call: it is planned within the pause."""
         self.ensure_one()
         if category not in dict(HARDSHIP_REASONS):
             raise UserError(_("Please choose what has changed."))
-        until = self._today() + timedelta(days=self.company_id.debtor_care_hardship_days)
-        self._set_hardship(until, category, _("Told us on the portal."))
+        self._portal_check_rate()
+        today = self._today()
+        if not self.partner_id._debtor_care_in_hardship(today):
+            until = today + timedelta(days=self.company_id.debtor_care_hardship_days)
+            self._set_hardship(until, category, _("Told us on the portal."))
+            self._schedule_call(
+                today + timedelta(days=SITUATION_CALL_DAYS),
+                _(
+                    "The customer told us on the portal that their situation has changed. "
+                    "Listen first, then offer time or a plan that fits."
+                ),
+            )
         self._portal_log(_("The customer told us that their situation has changed."))
 
     def _portal_next_step_text(self):

@@ -7,6 +7,7 @@ from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
 
+from .access import require_user
 from .debtor_care_policy import TONES
 
 _logger = logging.getLogger(__name__)
@@ -135,29 +136,26 @@ class DebtorCareDunning(models.Model):
             "amount_credit": case.amount_credit,
             "amount_interest": sum(item.get("interest", 0.0) for item in snapshot),
             "fees_frozen": frozen,
-            "debt_advice": frozen or (decision["level"] and decision["level"].stage != "reminder"),
+            # once a customer told us of hardship, every later letter points to debt advice
+            "debt_advice": bool(
+                frozen
+                or case.partner_id.commercial_partner_id.sudo().debtor_care_hardship_until
+                or (decision["level"] and decision["level"].stage != "reminder")
+            ),
         }
         return values
 
     @api.model
     def _add_interest(self, case, snapshot, today, first_written):
-        """Default interest per item (BGB §288): base rate + 5 points for consumers, + 9 for
-        businesses, from the day after default began (§286), which depends on the date of
-        the first written reminder."""
-        points = 9.0 if case.customer_type == "business" else 5.0
-        BaseRate = self.env["debtor.care.base.rate"]
+        """Default interest per item (BGB §288), from the day after default began (§286),
+        which depends on the date of the first written reminder."""
         for item in snapshot:
             default_on = case._default_date(
                 fields.Date.to_date(item["date_maturity"]), first_written
             )
-            if default_on and default_on < today:
-                amount = BaseRate._compute_interest(
-                    item["residual"],
-                    default_on + timedelta(days=1),
-                    today + timedelta(days=1),
-                    points,
-                )
-                item["interest"] = case.currency_id.round(amount)
+            interest = case._default_interest(item["residual"], default_on, today)
+            if interest:
+                item["interest"] = interest
 
     @api.model
     def _snapshot_lines(self, lines, today):
@@ -610,7 +608,9 @@ class DebtorCareDunning(models.Model):
         if not self._can_render_pdf():
             _logger.warning("wkhtmltopdf is not available: payment care letters stay queued.")
             return
-        steps = self.search([("letter_state", "=", "to_render")], limit=batch_size, order="id")
+        steps = self.sudo().search(
+            [("letter_state", "=", "to_render")], limit=batch_size, order="id"
+        )
         for step in steps:
             try:
                 with self.env.cr.savepoint():
@@ -644,4 +644,17 @@ class DebtorCareDunning(models.Model):
         )
 
     def action_mark_printed(self):
-        self.filtered(lambda s: s.letter_state == "to_print").write({"letter_state": "printed"})
+        """Steps are the record of what we told the customer: only this mark changes."""
+        require_user(self.env)
+        self.check_access("read")
+        printed = self.filtered(lambda s: s.letter_state == "to_print")
+        printed.sudo().write({"letter_state": "printed"})
+        for step in printed:
+            step.case_id.message_post(
+                body=_(
+                    "Letter of %(date)s marked as printed by %(user)s.",
+                    date=format_date(self.env, step.date),
+                    user=self.env.user.name,
+                )
+            )
+        return True

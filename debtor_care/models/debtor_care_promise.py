@@ -1,10 +1,16 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
+from .access import check_protected_fields, require_user
+
 PROMISE_GRACE_DAYS = 2
+# kept or broken is a fact the daily run finds in the payments, never a user's claim
+ENGINE_FIELDS = frozenset(
+    {"state", "amount_paid", "date_closed", "date_start", "call_id", "origin", "case_id"}
+)
 
 
 class DebtorCarePromise(models.Model):
@@ -46,6 +52,18 @@ class DebtorCarePromise(models.Model):
     amount_paid = fields.Monetary(string="Paid Since", readonly=True)
     date_closed = fields.Date(readonly=True)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_protected_fields(self, set(vals) - {"case_id"}, ENGINE_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected_fields(self, vals, ENGINE_FIELDS)
+        if not self.env.su and any(promise.state != "pending" for promise in self):
+            raise UserError(_("A kept, broken or cancelled promise cannot be changed."))
+        return super().write(vals)
+
     @api.constrains("amount")
     def _check_amount(self):
         if any(promise.amount <= 0 for promise in self):
@@ -61,7 +79,20 @@ class DebtorCarePromise(models.Model):
             )
 
     def action_cancel(self):
-        self.filtered(lambda p: p.state == "pending").write({"state": "cancelled"})
+        require_user(self.env)
+        self.check_access("write")
+        for promise in self.filtered(lambda p: p.state == "pending"):
+            promise.sudo().write(
+                {"state": "cancelled", "date_closed": fields.Date.context_today(self)}
+            )
+            promise.case_id.message_post(
+                body=_(
+                    "Promise cancelled by %(user)s: %(promise)s.",
+                    user=self.env.user.name,
+                    promise=promise.display_name,
+                )
+            )
+        return True
 
     @api.model
     def _check_promises(self, company, today):
@@ -71,7 +102,7 @@ class DebtorCarePromise(models.Model):
             return 0
         paid = self._payments_since(promises)
         for promise in promises:
-            promise.amount_paid = paid.get(promise.id, 0.0)
+            promise.sudo().amount_paid = paid.get(promise.id, 0.0)
             if promise.currency_id.compare_amounts(promise.amount_paid, promise.amount) >= 0:
                 promise._close("kept", today)
             elif promise.date_promised + timedelta(days=PROMISE_GRACE_DAYS) < today:
@@ -103,13 +134,18 @@ class DebtorCarePromise(models.Model):
 
     def _close(self, state, today):
         for promise in self:
-            promise.write({"state": state, "date_closed": today})
+            promise.sudo().write({"state": state, "date_closed": today})
             promise._after_close()
 
     def _after_close(self):
         case = self.case_id
         if self.state == "kept":
             case.message_post(body=_("Promise kept: %s. Thank you!", self.display_name))
+            return
+        if self.state == "cancelled":
+            case.message_post(
+                body=_("Promise closed: %s. Nothing is owed any more.", self.display_name)
+            )
             return
         case.message_post(
             body=_("Promise not kept: %s. A friendly follow-up call is planned.", self.display_name)

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from .access import require_user
 from .debtor_care_policy import CUSTOMER_TYPES
 
 CHANNELS = [("email", "E-mail"), ("phone", "Phone"), ("letter", "Letter")]
@@ -207,6 +208,12 @@ class ResPartner(models.Model):
                         "debtor_care_needs_human": False,
                     }
                 )
+                # the copies too: the cases' hardship periods, the calls' notes about it
+                cases.write({"hardship_periods": False})
+                calls = partner.debtor_care_call_ids.sudo().filtered(
+                    lambda c: c.outcome == "hardship" or c.reason == "hardship"
+                )
+                calls.write({"reason": False, "note": False})
                 partner.message_post(
                     body=_(
                         "Support-need details were erased %s days after the last care case "
@@ -250,7 +257,10 @@ class ResPartner(models.Model):
         return action
 
     def action_debtor_care_run_now(self):
-        """Server action on customers: run payment care for them now."""
+        """Server action on customers: run payment care for them now (Payment Care users,
+        on customers they can see)."""
+        require_user(self.env)
+        self.check_access("read")
         cases = self.env["debtor.care.case"]
         for company in self.env.companies:
             engine = cases.sudo().with_company(company)

@@ -162,7 +162,7 @@ class TestDebtorCareEmpathy(DebtorCareCommon):
                     "reason": "call attempt by hand",
                 }
             )
-        case.last_contact_date = self.today - timedelta(days=10)
+        case.sudo().last_contact_date = self.today - timedelta(days=10)
         self._run(call_day)
         step = case.dunning_ids.sorted("id")[-1]
         self.assertEqual(step.level_id.name, "Personal call")

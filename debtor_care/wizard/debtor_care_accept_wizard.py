@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..models.access import require_manager
+
 
 class DebtorCareAcceptWizard(models.TransientModel):
     """An accountant records a customer's acceptance given by phone or on paper."""
@@ -16,5 +18,7 @@ class DebtorCareAcceptWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        require_manager(self.env)
+        self.agreement_id.check_access("write")
         self.agreement_id._accept(self.channel, self.accepted_by, self.note)
         return {"type": "ir.actions.act_window_close"}

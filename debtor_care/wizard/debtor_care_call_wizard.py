@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.access import MANAGER_GROUP, is_manager, require_user
 from ..models.debtor_care_call import CALL_OUTCOMES, CALL_REASONS, CALL_RESULTS
 from ..models.res_partner import HARDSHIP_REASONS
 
@@ -28,7 +29,8 @@ class DebtorCareCallWizard(models.TransientModel):
     promise_amount = fields.Monetary(string="Promised Amount")
     promise_date = fields.Date(string="Pay By")
     move_ids = fields.Many2many("account.move", string="Disputed Invoices")
-    hardship_reason = fields.Selection(HARDSHIP_REASONS)
+    # the kind of hardship is for managers only (a rep's hardship call asks a manager)
+    hardship_reason = fields.Selection(HARDSHIP_REASONS, groups=MANAGER_GROUP)
 
     @api.onchange("outcome")
     def _onchange_outcome(self):
@@ -42,6 +44,10 @@ class DebtorCareCallWizard(models.TransientModel):
 
     def _check_input(self):
         today = fields.Date.context_today(self)
+        require_user(self.env)
+        self.case_id.check_access("write")
+        if self.activity_id and self.activity_id != self._call_task():
+            raise UserError(self.env._("This task is not a call task of this care case."))
         if len(self.note or "") > 500:
             raise UserError(self.env._("Please keep the note under 500 characters."))
         if self.result != "reached":
@@ -88,19 +94,23 @@ class DebtorCareCallWizard(models.TransientModel):
             }
         )
         self._close_call_task()
-        result = call._apply_outcome(self.promise_amount, self.promise_date, self.hardship_reason)
+        hardship_reason = self.sudo().hardship_reason if is_manager(self.env) else False
+        result = call._apply_outcome(self.promise_amount, self.promise_date, hardship_reason)
         if isinstance(result, dict):
             return result  # e.g. the pre-filled agreement form
         return {"type": "ir.actions.act_window_close"}
 
-    def _close_call_task(self):
+    def _call_task(self):
+        """The case's call task this call answers: the one given, if it is one of the
+        case's call tasks, else the earliest."""
         call_type = self.env.ref("debtor_care.mail_activity_type_payment_call")
-        activity = (
-            self.activity_id
-            or self.case_id.activity_ids.filtered(lambda a: a.activity_type_id == call_type).sorted(
-                "date_deadline"
-            )[:1]
-        )
+        tasks = self.case_id.sudo().activity_ids.filtered(lambda a: a.activity_type_id == call_type)
+        if self.activity_id:
+            return tasks & self.activity_id.sudo()
+        return tasks.sorted("date_deadline")[:1]
+
+    def _close_call_task(self):
+        activity = self._call_task()
         if activity:
             activity.with_context(debtor_care_call_logged=True).sudo().action_feedback(
                 feedback=self.env._("Call logged.")

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..models.access import require_user
+
 
 class DebtorCareDisputeWizard(models.TransientModel):
     """Record that the customer disputes invoices: they leave payment care until an
@@ -14,6 +16,8 @@ class DebtorCareDisputeWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        require_user(self.env)
+        self.move_ids.check_access("read")
         moves = self.move_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
         )

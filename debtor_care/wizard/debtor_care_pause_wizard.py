@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.access import is_manager, require_user
 from ..models.debtor_care_case import PAUSE_REASONS
 from ..models.res_partner import HARDSHIP_REASONS
 
@@ -15,7 +16,12 @@ class DebtorCarePauseWizard(models.TransientModel):
     _description = "Pause Payment Care"
 
     case_ids = fields.Many2many("debtor.care.case", required=True)
-    reason = fields.Selection(PAUSE_REASONS, required=True, default="time")
+    # holds (dispute, agreement, plan review) are the engine's: not chosen by hand
+    reason = fields.Selection(
+        [r for r in PAUSE_REASONS if r[0] in ("time", "hardship", "check_payment", "manual")],
+        required=True,
+        default="time",
+    )
     date_until = fields.Date(string="Until", required=True)
     hardship_reason = fields.Selection(HARDSHIP_REASONS)
     note = fields.Char(help="A short note for the team. No health details.")
@@ -29,6 +35,8 @@ class DebtorCarePauseWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        require_user(self.env)
+        self.case_ids.check_access("write")
         today = fields.Date.context_today(self)
         if self.date_until <= today:
             raise UserError(self.env._("The pause must end after today."))
@@ -38,7 +46,7 @@ class DebtorCarePauseWizard(models.TransientModel):
             )
         cases = self.case_ids.filtered(lambda c: c.state in ("open", "paused"))
         if self.reason == "hardship":
-            if not self.env.user.has_group("debtor_care.group_debtor_care_manager"):
+            if not is_manager(self.env):
                 raise UserError(self.env._("Only a Payment Care manager can record hardship."))
             if not self.hardship_reason:
                 raise UserError(self.env._("Please choose the hardship reason category."))
