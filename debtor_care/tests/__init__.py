@@ -6,3 +6,5 @@ from . import test_debtor_care_call
 from . import test_debtor_care_agreement
 from . import test_portal
 from . import test_debtor_care_reports
+from . import test_engine_truth
+from . import test_access
