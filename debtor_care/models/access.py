@@ -5,6 +5,8 @@ proves nothing. What a client cannot set is `env.su`: the engine's own code path
 engine-owned fields in sudo, after the public method that led there checked the caller's
 group and record access. See "Access model" in the README for the whole matrix."""
 
+from markupsafe import Markup
+
 from odoo.exceptions import AccessError
 
 USER_GROUP = "debtor_care.group_debtor_care_user"
@@ -52,3 +54,10 @@ def check_protected_fields(records, fields, engine_fields, manager_fields=()):
                 fields=", ".join(records._fields[name].string for name in managed),
             )
         )
+
+
+def plain_text_html(text):
+    """Text someone typed (a customer, a rep), for an HTML field: escaped, line breaks
+    kept, nothing made live (no tags, no links)."""
+    lines = (text or "").splitlines() or [""]
+    return Markup("<p>%s</p>") % Markup("<br/>").join(lines)

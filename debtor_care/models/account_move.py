@@ -1,5 +1,6 @@
 from odoo import _, fields, models
-from odoo.tools import plaintext2html
+
+from .access import plain_text_html
 
 
 class AccountMove(models.Model):
@@ -60,7 +61,7 @@ class AccountMove(models.Model):
                 move.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=_("Resolve the dispute on %s", move.name),
-                    note=plaintext2html(note),
+                    note=plain_text_html(note),
                     user_id=(accountant or self.env.user).id,
                 )
             move.sudo().message_post(body=_("Disputed: the invoice leaves payment care. %s", note))

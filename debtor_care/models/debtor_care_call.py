@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.tools import plaintext2html
 
-from .access import is_manager
+from .access import is_manager, plain_text_html
 
 CALL_RESULTS = [
     ("reached", "Reached"),
@@ -123,7 +122,7 @@ class DebtorCareCall(models.Model):
         case.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Prepare a payment plan for %s", case.partner_id.name),
-            note=plaintext2html(
+            note=plain_text_html(
                 _("The customer asked for instalments on the phone. %s", self.note or "")
             ),
             user_id=accountant.id,
@@ -145,7 +144,7 @@ class DebtorCareCall(models.Model):
         case.activity_schedule(
             "debtor_care.mail_activity_type_manager_task",
             summary=_("Record a hardship for %s", case.partner_id.name),
-            note=plaintext2html(
+            note=plain_text_html(
                 _(
                     "%(user)s spoke with the customer, who is in a difficult personal "
                     "situation. Please record the hardship on the case (Pause) and offer "
@@ -169,7 +168,7 @@ class DebtorCareCall(models.Model):
         case.activity_schedule(
             "debtor_care.mail_activity_type_check_payment",
             summary=_("Check the payment of %s", case.partner_id.name),
-            note=plaintext2html(
+            note=plain_text_html(
                 _(
                     "The customer says the invoices are paid. Please check the bank and the "
                     "reconciliation. %s",

@@ -380,8 +380,8 @@ class DebtorCareCase(models.Model):
         for case in self:
             next_date = case.state == "open" and case._next_due_date()
             by_date[next_date or False].append(case.id)
-        for next_date, ids in by_date.items():
-            self.browse(ids).write({"next_action_date": next_date})
+        for next_date, ids in by_date.items():  # derived by the engine: in sudo
+            self.sudo().browse(ids).write({"next_action_date": next_date})
 
     # ------------------------------------------------------------------ helpers
     @api.model

@@ -2,9 +2,10 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date, plaintext2html
+from odoo.tools import format_amount, format_date
 from odoo.tools.translate import LazyTranslate
 
+from .access import plain_text_html
 from .res_partner import HARDSHIP_REASONS
 
 _lt = LazyTranslate(__name__)
@@ -88,7 +89,7 @@ class DebtorCareCase(models.Model):
         if not amount or amount <= 0 or amount > self.amount_open * 2:
             raise UserError(_("Please give the amount you paid."))
         self._portal_check_rate()
-        note = plaintext2html(
+        note = plain_text_html(
             _(
                 "Paid %(amount)s on %(date)s, reference %(ref)s.",
                 amount=format_amount(self.env, amount, self.currency_id),

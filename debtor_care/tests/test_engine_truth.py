@@ -97,7 +97,9 @@ class TestEngineTellsTheTruth(DebtorCareCommon):
         self.assertEqual(case.state, "open")
         self.assertEqual(self._case(self.consumer), case, "the same case, not a new one")
         self._run(on + timedelta(days=41))
-        self.assertEqual(case.level_id.name, "Written reminder", "after the call, not from the start")
+        self.assertEqual(
+            case.level_id.name, "Written reminder", "after the call, not from the start"
+        )
 
     def test_calls_logged_by_hand_count_for_the_call_limit(self):
         self._invoice(self.consumer, 90.0, 5)
@@ -197,8 +199,10 @@ class TestEngineTellsTheTruth(DebtorCareCommon):
 
     def test_final_reminder_says_disputes_stop_reporting_in_any_tone(self):
         final = self.consumer_policy.level_ids.filtered(lambda lvl: lvl.stage == "final")
-        step = self.env["debtor.care.dunning"].sudo().new(
-            {"level_id": final.id, "tone": "neutral", "company_id": self.company.id}
+        step = (
+            self.env["debtor.care.dunning"]
+            .sudo()
+            .new({"level_id": final.id, "tone": "neutral", "company_id": self.company.id})
         )
         html = self.env["ir.qweb"]._render("debtor_care.reminder_intro", {"object": step})
         self.assertIn("never", html)
