@@ -180,12 +180,14 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
 
     def test_portal_user_cannot_start_the_engine(self):
         """Finding 5."""
-        before = len(self.other_case.dunning_ids)
-        for role in ("portal", "auditor"):
+        self.case.sudo().write({"last_run_date": False, "next_action_date": False})
+        before = len(self.case.dunning_ids)
+        for role, partner in (("portal", self.consumer), ("auditor", self.other_customer)):
             with self.subTest(role=role), self.assertRaises(AccessError):
-                self.as_(role, self.other_customer).action_debtor_care_run_now()
-        self.other_case.invalidate_recordset()
-        self.assertEqual(len(self.other_case.dunning_ids), before)
+                self.as_(role, partner).action_debtor_care_run_now()
+        self.case.invalidate_recordset()
+        self.assertEqual(len(self.case.dunning_ids), before)
+        self.assertFalse(self.case.last_run_date, "the engine did not run")
 
     def test_agreements_cannot_be_forged(self):
         """Finding 3: foreign invoices, self-made acceptance, edited active schedules."""
