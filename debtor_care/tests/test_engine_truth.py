@@ -210,6 +210,24 @@ class TestEngineTellsTheTruth(DebtorCareCommon):
         self.assertIn("never", html)
         self.assertIn("passed on to a collection agency", html)
 
+    def test_situation_told_on_the_portal_plans_a_personal_call_within_the_pause(self):
+        self._invoice(self.consumer, 150.0, 12)
+        self._run()
+        case = self._case(self.consumer)
+        case.activity_ids.unlink()
+        with freeze_time(self.today):
+            case.sudo().with_context(debtor_care_today=self.today)._portal_situation_changed(
+                "job_loss"
+            )
+        self.assertEqual((case.state, case.pause_reason), ("paused", "hardship"))
+        call = case.activity_ids.filtered(
+            lambda a: a.activity_type_id
+            == self.env.ref("debtor_care.mail_activity_type_payment_call")
+        )
+        self.assertEqual(len(call), 1, "the FAQ promises a personal call")
+        self.assertLess(call.date_deadline, case.pause_until, "within the pause")
+        self.assertEqual(call.user_id, case.user_id or self.rep)
+
     def test_an_accepted_agreement_cannot_be_set_back_to_draft(self):
         invoice = self._invoice(self.consumer, 300.0, 12)
         self._run()
