@@ -1,18 +1,6 @@
 from odoo import api, fields, models
 
-
-def free_intervals(date_start, date_end, frozen):
-    """The parts of [date_start, date_end) outside the frozen [from, to) intervals (a
-    hardship pause): no interest accrues in those."""
-    cursor = date_start
-    for frozen_from, frozen_to in sorted(frozen):
-        if frozen_to <= cursor or frozen_from >= date_end:
-            continue
-        if frozen_from > cursor:
-            yield cursor, frozen_from
-        cursor = max(cursor, frozen_to)
-    if cursor < date_end:
-        yield cursor, date_end
+from ..engine import rules
 
 
 class DebtorCareBaseRate(models.Model):
@@ -31,27 +19,34 @@ class DebtorCareBaseRate(models.Model):
         ("date_uniq", "UNIQUE(date_from)", "There is already a rate for this date.")
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.cr.cache.pop("debtor_care_base_rates", None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.cr.cache.pop("debtor_care_base_rates", None)
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.cr.cache.pop("debtor_care_base_rates", None)
+        return super().unlink()
+
     @api.model
-    def _get_periods(self, date_start, date_end):
-        """[(from, to, rate)] covering date_start..date_end (to exclusive)."""
-        rates = self.search([("date_from", "<", date_end)], order="date_from asc")
-        periods = []
-        for index, rate in enumerate(rates):
-            next_from = rates[index + 1].date_from if index + 1 < len(rates) else date_end
-            start, end = max(rate.date_from, date_start), min(next_from, date_end)
-            if start < end:
-                periods.append((start, end, rate.rate))
-        return periods
+    def _get_rates(self):
+        """[(valid from, rate)]: read once per cursor (a batch computes the interest
+        of thousands of items), forgotten when the table changes."""
+        cache = self.env.cr.cache
+        if "debtor_care_base_rates" not in cache:
+            rates = self.sudo().search_read([], ["date_from", "rate"], order="date_from")
+            cache["debtor_care_base_rates"] = [(r["date_from"], r["rate"]) for r in rates]
+        return cache["debtor_care_base_rates"]
 
     @api.model
     def _compute_interest(self, amount, date_start, date_end, points, frozen=()):
         """Simple default interest on `amount` from date_start to date_end (exclusive),
         at base rate + `points`, per calendar day (actual/365), leaving out the frozen
-        intervals."""
-        if amount <= 0 or not date_start or date_start >= date_end:
-            return 0.0
-        return sum(
-            amount * max(rate + points, 0.0) / 100.0 * (end - start).days / 365.0
-            for free_start, free_end in free_intervals(date_start, date_end, frozen)
-            for start, end, rate in self._get_periods(free_start, free_end)
+        intervals (rules.default_interest)."""
+        return rules.default_interest(
+            amount, date_start, date_end, points, self._get_rates(), frozen
         )

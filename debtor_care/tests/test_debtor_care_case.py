@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 
-from ..models import debtor_care_case
+from ..models import debtor_care_case_receivable
 from .common import DebtorCareCommon
 
 
@@ -36,7 +36,7 @@ class TestDebtorCareCase(DebtorCareCommon):
         invoices = [self._invoice(customer, 100.0, 8) for customer in customers]
         Case = type(self.Case)
         with (
-            patch.object(debtor_care_case, "SYNC_CHUNK", 2),
+            patch.object(debtor_care_case_receivable, "SYNC_CHUNK", 2),
             patch.object(
                 Case, "_sync_partners", autospec=True, side_effect=Case._sync_partners
             ) as sync,
