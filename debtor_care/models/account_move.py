@@ -57,12 +57,14 @@ class AccountMove(models.Model):
                 }
             )
             if not already:
-                accountant = move.company_id.debtor_care_manager_user_id or move.invoice_user_id
+                accountant = move.company_id._debtor_care_worker(
+                    move.company_id.debtor_care_manager_user_id, move.invoice_user_id
+                )
                 move.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=_("Resolve the dispute on %s", move.name),
                     note=plain_text_html(note),
-                    user_id=(accountant or self.env.user).id,
+                    user_id=accountant.id,
                 )
             move.sudo().message_post(body=_("Disputed: the invoice leaves payment care. %s", note))
             if move.debtor_care_case_id:

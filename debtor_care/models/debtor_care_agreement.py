@@ -395,7 +395,7 @@ class DebtorCareAgreement(models.Model):
     def _send_mail(self, template_xmlid, attachments=None):
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         partner = self.partner_id
-        if template and partner.email_normalized and not partner.debtor_care_no_email:
+        if template and partner._debtor_care_may_email():
             self.with_context(mail_notify_force_send=False).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",

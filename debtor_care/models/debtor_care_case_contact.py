@@ -19,13 +19,15 @@ class DebtorCareCase(models.Model):
 
     def _accountant(self):
         self.ensure_one()
-        return self.company_id.debtor_care_manager_user_id or self.user_id or self.env.user
+        return self.company_id._debtor_care_worker(
+            self.company_id.debtor_care_manager_user_id, self.user_id
+        )
 
     def _schedule_call(self, day, reason=None):
         """A call task for the responsible user on a working day, with the script."""
         self.ensure_one()
         deadline = self.company_id._debtor_care_next_working_day(day)
-        user = self.user_id or self.company_id.debtor_care_user_id or self.env.user
+        user = self.company_id._debtor_care_worker(self.user_id)
         return self.activity_schedule(
             "debtor_care.mail_activity_type_payment_call",
             date_deadline=deadline,
@@ -82,9 +84,7 @@ class DebtorCareCase(models.Model):
         self.unreached_calls = 0
         self._unlink_open_calls()
         partner = self.partner_id
-        channel = (
-            "letter" if (partner.debtor_care_no_email or not partner.email_normalized) else "email"
-        )
+        channel = "email" if partner._debtor_care_may_email() else "letter"
         decision = {
             "level": self.level_id or self.policy_id._get_levels()[:1],
             "tone": (self.level_id or self.policy_id._get_levels()[:1]).tone,
@@ -167,11 +167,7 @@ class DebtorCareCase(models.Model):
         )
         partner = self.partner_id
         if not (
-            contacted
-            and self.company_id.debtor_care_thank_you
-            and partner.email_normalized
-            and not partner.debtor_care_no_email
-            and not partner.is_blacklisted
+            contacted and self.company_id.debtor_care_thank_you and partner._debtor_care_may_email()
         ):
             return
         template = self.env.ref("debtor_care.mail_template_thank_you")
@@ -203,7 +199,7 @@ class DebtorCareCase(models.Model):
             )
         )
         if self.partner_id._debtor_care_needs_human() and self.approved_level_id != step.level_id:
-            manager = self.company_id.debtor_care_manager_user_id or self.user_id or self.env.user
+            manager = self._accountant()
             self.activity_schedule(
                 "debtor_care.mail_activity_type_manager_task",
                 summary=_("Approve the next payment care step: %s", step.level_id.name),

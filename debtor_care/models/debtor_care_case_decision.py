@@ -1,13 +1,13 @@
 """The care case's decisions: which level is due, with which tone and on which
 channels, or why it must not happen (contact limits, manager approval, BDSG §31)."""
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, models
 from odoo.tools import SQL
 
-from .debtor_care_policy import TONE_ORDER
+from ..engine import rules
 
 
 class DebtorCareCase(models.Model):
@@ -117,37 +117,41 @@ class DebtorCareCase(models.Model):
         return step.date or False
 
     def _default_date(self, due_date, first_written):
-        """When the customer fell into default for an item (BGB §286): businesses 30 days
-        after the due date (or the first reminder if earlier); consumers with the first
-        reminder, or after 30 days only if the invoices say so."""
+        """When the customer fell into default for an item (BGB §286, rules.default_date):
+        30 days after the due date count for businesses, and for consumers only if the
+        invoices say so."""
         self.ensure_one()
-        after_30 = due_date + timedelta(days=30) if due_date else False
-        # a reminder only puts an item into default if it came after the item was due
-        reminded = first_written and (not due_date or first_written > due_date)
-        candidates = [first_written] if reminded else []
-        if self.customer_type == "business" or self.company_id.debtor_care_invoice_mentions_default:
-            candidates.append(after_30)
-        return min(filter(None, candidates), default=False)
+        return rules.default_date(
+            due_date,
+            first_written,
+            after_thirty_days=self.customer_type == "business"
+            or self.company_id.debtor_care_invoice_mentions_default,
+        )
 
     def _choose_tone(self, level, today, facts):
-        """Never firmer than the level; gentler for reliable and first-time late payers
-        (they keep the previous level's tone one level longer) and always gentle in
-        hardship. Returns (tone, why)."""
+        """The tone of a step and why (rules.choose_tone), in words for the step."""
         partner = self.partner_id
-        if self.hardship_call_pending or partner._debtor_care_in_hardship(today):
-            return "gentle", _("Hardship: always the gentle tone.")
         share, _days_late, first_time = facts["history"].get(partner.id, (100.0, 0.0, True))
-        reliable = share >= self.company_id.debtor_care_reliable_share
         previous = self._previous_level(level)
-        if (reliable or first_time) and previous:
-            tone = min(level.tone, previous.tone, key=TONE_ORDER.get)
-            why = (
-                _("First time late")
-                if first_time
-                else _("Reliable payer (%s%% on time)", round(share))
-            )
-            return tone, _("%s: the gentler tone one level longer.", why)
-        return level.tone, _("Standard tone of the level.")
+        choice = rules.choose_tone(
+            level.tone,
+            previous.tone if previous else False,
+            hardship=bool(self.hardship_call_pending or partner._debtor_care_in_hardship(today)),
+            on_time_share=share,
+            reliable_share=self.company_id.debtor_care_reliable_share,
+            first_time=first_time,
+        )
+        return choice.tone, self._tone_reason_text(choice)
+
+    def _tone_reason_text(self, choice):
+        if choice.reason == "hardship":
+            return _("Hardship: always the gentle tone.")
+        if choice.reason == "first_time":
+            return _("%s: the gentler tone one level longer.", _("First time late"))
+        if choice.reason == "reliable":
+            why = _("Reliable payer (%s%% on time)", round(choice.on_time_share))
+            return _("%s: the gentler tone one level longer.", why)
+        return _("Standard tone of the level.")
 
     def _previous_level(self, level):
         levels = list(self.policy_id._get_levels())
@@ -155,35 +159,34 @@ class DebtorCareCase(models.Model):
         return levels[index - 1] if index > 0 else self.env["debtor.care.level"]
 
     def _plan_actions(self, level, today, facts):
-        """The level's actions after the customer's wishes and the contact governor."""
+        """The level's actions after the customer's wishes and the contact limits
+        (rules.plan_channels); returns (actions, notes in words)."""
         partner, company = self.partner_id, self.company_id
-        actions, notes = level._get_actions(), []
-        if self.hardship_call_pending:
-            return ["call"], [_("After a hardship pause the next contact is a personal call.")]
+        conversation = self.last_conversation_date
+        channels = rules.plan_channels(
+            level._get_actions(),
+            rules.Customer(
+                no_email=partner.debtor_care_no_email,
+                prefers_letter=partner.debtor_care_channel == "letter",
+                no_call=partner.debtor_care_no_call,
+                phone_invalid=partner.debtor_care_phone_invalid,
+            ),
+            hardship_call_pending=self.hardship_call_pending,
+            days_since_conversation=(today - conversation).days if conversation else None,
+            call_rest_days=company.debtor_care_call_rest_days,
+            call_attempts=facts["calls"].get(self.id, 0),
+            max_call_attempts=company.debtor_care_max_calls_7_days,
+        )
+        return list(channels.actions), [self._channel_note_text(code) for code in channels.notes]
 
-        def replace(old, new, note):
-            actions.remove(old)
-            if new and new not in actions:
-                actions.append(new)
-            notes.append(note)
-
-        if "email" in actions and (
-            partner.debtor_care_no_email or partner.debtor_care_channel == "letter"
-        ):
-            replace("email", "letter", _("The customer prefers no e-mails: a letter instead."))
-        if "call" in actions and (partner.debtor_care_no_call or partner.debtor_care_phone_invalid):
-            fallback = "letter" if partner.debtor_care_no_email else "email"
-            replace("call", fallback, _("The customer asked not to be called: written instead."))
-        if "call" in actions:
-            rested = (
-                self.last_conversation_date
-                and (today - self.last_conversation_date).days < company.debtor_care_call_rest_days
-            )
-            if rested:
-                replace("call", None, _("No new call so soon after a conversation."))
-            elif facts["calls"].get(self.id, 0) >= company.debtor_care_max_calls_7_days:
-                replace("call", None, _("Call limit reached for the last 7 days."))
-        return actions, notes
+    def _channel_note_text(self, code):
+        return {
+            "hardship_call": _("After a hardship pause the next contact is a personal call."),
+            "no_email": _("The customer prefers no e-mails: a letter instead."),
+            "no_call": _("The customer asked not to be called: written instead."),
+            "call_rest": _("No new call so soon after a conversation."),
+            "call_limit": _("Call limit reached for the last 7 days."),
+        }[code]
 
     def _blocking_reason(self, level, today, actions, facts):
         """Why a due step must not happen (logged once), or False."""
@@ -198,23 +201,20 @@ class DebtorCareCase(models.Model):
         return False
 
     def _handover_missing_conditions(self, today, facts):
-        """BDSG §31(2): due and undisputed, two written reminders after the due date, the
-        first at least four weeks ago, and the customer told in writing beforehand."""
-        missing = []
-        if self.partner_id.id in facts["disputed"]:
-            missing.append(_("a claim of this customer is disputed"))
-        written = [
-            (date, stage)
-            for date, stage in facts["written"].get(self.id, [])
-            if date > self.oldest_due_date
-        ]
-        if len(written) < 2:
-            missing.append(_("fewer than two written reminders after the due date"))
-        elif (today - min(date for date, _stage in written)).days < 28:
-            missing.append(_("the first written reminder is less than four weeks old"))
-        if not any(stage == "final" for _date, stage in written):
-            missing.append(_("the hand-over was not announced in a final written reminder"))
-        return missing
+        """BDSG §31(2) (rules.handover_missing), in words."""
+        texts = {
+            "disputed": _("a claim of this customer is disputed"),
+            "few_reminders": _("fewer than two written reminders after the due date"),
+            "first_too_recent": _("the first written reminder is less than four weeks old"),
+            "not_announced": _("the hand-over was not announced in a final written reminder"),
+        }
+        codes = rules.handover_missing(
+            disputed=self.partner_id.id in facts["disputed"],
+            written=facts["written"].get(self.id, []),
+            oldest_due=self.oldest_due_date,
+            today=today,
+        )
+        return [texts[code] for code in codes]
 
     def _get_written_steps(self):
         """{case id: [(date, stage)]} of the done e-mail or letter steps (one query)."""
@@ -236,36 +236,35 @@ class DebtorCareCase(models.Model):
 
     def _count_call_attempts(self, since):
         """{case id: call attempts since the date}, whoever made them: the calls logged
-        (by a rep, or by marking a call task done) and the call tasks still waiting, or
+        (by a rep, or by marking a call task done) plus the call tasks still waiting, or
         the call steps the engine planned if those are more (a planned call and the call
-        logged for it are one attempt). Three queries for the batch."""
-        planned = self.env["debtor.care.dunning"]._read_group(
-            [("case_id", "in", self.ids), ("action_call", "=", True), ("date", ">=", since)],
-            ["case_id"],
-            ["__count"],
-        )
-        logged = self.env["debtor.care.call"]._read_group(
-            [("case_id", "in", self.ids), ("date", ">=", fields.Datetime.to_datetime(since))],
-            ["case_id"],
-            ["__count"],
-        )
+        logged for it are one attempt). One query for the batch."""
+        if not self:
+            return {}
+        for model in ("debtor.care.dunning", "debtor.care.call", "mail.activity"):
+            self.env[model].flush_model()
         call_type = self.env.ref("debtor_care.mail_activity_type_payment_call")
-        waiting = self.env["mail.activity"]._read_group(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", self.ids),
-                ("activity_type_id", "=", call_type.id),
-            ],
-            ["res_id"],
-            ["__count"],
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT c.id, GREATEST(
+                (SELECT COUNT(*) FROM debtor_care_dunning d
+                  WHERE d.case_id = c.id AND d.action_call AND d.date >= %(since)s),
+                (SELECT COUNT(*) FROM debtor_care_call k
+                  WHERE k.case_id = c.id AND k.date >= %(since)s)
+                + (SELECT COUNT(*) FROM mail_activity a
+                    WHERE a.res_model = %(model)s AND a.res_id = c.id
+                      AND a.activity_type_id = %(call_type)s))
+              FROM debtor_care_case c
+             WHERE c.id = ANY(%(ids)s)
+            """,
+                since=since,
+                model=self._name,
+                call_type=call_type.id,
+                ids=self.ids,
+            )
         )
-        made = Counter({case.id: count for case, count in logged})
-        made.update(dict(waiting))
-        steps = {case.id: count for case, count in planned}
-        return {
-            case_id: max(made.get(case_id, 0), steps.get(case_id, 0))
-            for case_id in set(made) | set(steps)
-        }
+        return {case_id: count for case_id, count in self.env.cr.fetchall() if count}
 
     def _get_disputed_partners(self):
         groups = self.env["account.move"]._read_group(
@@ -288,18 +287,17 @@ class DebtorCareCase(models.Model):
         return level, False
 
     def _level_due_date(self, level, repeat):
-        """When a level is due: its offset from the oldest due date (or the repeat
-        interval), never sooner than the minimum gap after the last contact."""
+        """When a level is due (rules.level_due_date), before the working-day shift."""
         self.ensure_one()
-        if repeat:
-            base = self.last_contact_date or self._today()
-            due_on = base + timedelta(days=self.policy_id.repeat_last_level_days)
-        else:
-            due_on = self.oldest_due_date + timedelta(days=level.days_overdue)
-        if self.last_contact_date:
-            gap = timedelta(days=self.company_id.debtor_care_min_contact_gap)
-            due_on = max(due_on, self.last_contact_date + gap)
-        return due_on
+        return rules.level_due_date(
+            oldest_due=self.oldest_due_date,
+            level_days=level.days_overdue,
+            repeat=repeat,
+            repeat_days=self.policy_id.repeat_last_level_days,
+            last_contact=self.last_contact_date,
+            min_gap=self.company_id.debtor_care_min_contact_gap,
+            today=self._today(),
+        )
 
     def _next_due_date(self):
         """When the case needs action next (after a step or a refresh)."""

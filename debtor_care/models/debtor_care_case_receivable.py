@@ -298,9 +298,8 @@ class DebtorCareCase(models.Model):
 
     @api.model
     def _prepare_case_vals(self, partner, company, agg, today):
-        user_id = (
-            agg["salesperson_id"] or partner.user_id.id or company.debtor_care_user_id.id or False
-        )
+        salesperson = self.env["res.users"].browse(agg["salesperson_id"])
+        user_id = company._debtor_care_worker(salesperson, partner.user_id, fallback=False).id
         return {
             "partner_id": partner.id,
             "company_id": company.id,

@@ -307,7 +307,7 @@ class DebtorCareDunning(models.Model):
 
     def _can_email(self):
         recipient = self._get_recipient()
-        return bool(recipient.email_normalized) and not recipient.is_blacklisted
+        return recipient._debtor_care_may_email()
 
     # ------------------------------------------------------------------ fees
     def _compute_fee(self, actions):
@@ -590,7 +590,7 @@ class DebtorCareDunning(models.Model):
 
     def _do_task(self):
         case = self.case_id
-        manager = self.company_id.debtor_care_manager_user_id or case.user_id or self.env.user
+        manager = case._accountant()
         activity = case.activity_schedule(
             "debtor_care.mail_activity_type_manager_task",
             date_deadline=self.date + timedelta(days=2),

@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 TONES = [("gentle", "Gentle"), ("neutral", "Neutral"), ("firm", "Firm")]
-TONE_ORDER = {"gentle": 0, "neutral": 1, "firm": 2}
 STAGES = [
     ("courtesy", "Courtesy note (before due date)"),
     ("reminder", "First reminder"),

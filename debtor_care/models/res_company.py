@@ -155,6 +155,18 @@ class ResCompany(models.Model):
             lambda leave: leave.date_from <= end and leave.date_to >= start
         )
 
+    def _debtor_care_worker(self, *candidates, fallback=True):
+        """Who gets a payment care task: the first candidate who can work it (an active
+        internal user, never OdooBot, the demo invoices' salesperson, nor a portal user),
+        else the configured responsible, else (`fallback`) the current user. The one home
+        of this choice: call tasks, manager tasks, disputes, new cases."""
+        self.ensure_one()
+        root = self.env.ref("base.user_root")
+        for user in (*candidates, self.debtor_care_user_id):
+            if user and user.active and not user.share and user != root:
+                return user
+        return self.env.user if fallback else self.env["res.users"]
+
     def _debtor_care_next_working_day(self, day):
         """The day itself if it is a working day, else the next one."""
         self.ensure_one()

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+from ..engine import rules
 from .access import require_user
 from .debtor_care_policy import CUSTOMER_TYPES
 
@@ -160,6 +161,16 @@ class ResPartner(models.Model):
             pid: (*stats.get(pid, (100.0, 0.0)), not earlier.get(Partner.browse(pid)))
             for pid in partner_ids
         }
+
+    def _debtor_care_may_email(self):
+        """The one answer to "may we e-mail this contact about payment care?": an address,
+        no opt-out by the customer, not blacklisted (rules.may_email)."""
+        self.ensure_one()
+        return rules.may_email(
+            self.email_normalized,
+            self.commercial_partner_id.debtor_care_no_email,
+            self.is_blacklisted,
+        )
 
     def _debtor_care_in_hardship(self, today):
         self.ensure_one()
