@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from .access import check_protected_fields, require_manager, require_user
+from .next_action import decides_next_action
 
 CASE_STATES = [
     ("open", "Open"),
@@ -43,16 +44,6 @@ RESOLUTIONS = [
     ("manual", "Closed by hand"),
 ]
 
-# what decides when a case's next step is due (see _refresh_next_action_date)
-TIMING_FIELDS = {
-    "oldest_due_date",
-    "level_id",
-    "last_contact_date",
-    "policy_id",
-    "state",
-    "approved_level_id",
-    "hardship_call_pending",
-}
 # set by the engine only (in sudo, after the public method checked the caller)
 ENGINE_FIELDS = frozenset(
     {
@@ -338,7 +329,7 @@ class DebtorCareCase(models.Model):
     def write(self, vals):
         check_protected_fields(self, vals, ENGINE_FIELDS, MANAGER_FIELDS)
         result = super().write(vals)
-        if TIMING_FIELDS.intersection(vals) and "next_action_date" not in vals:
+        if decides_next_action(self, vals) and "next_action_date" not in vals:
             self._refresh_next_action_date()
         return result
 

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
+from ..engine import rules
+
 STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
 
 
@@ -22,9 +24,8 @@ class DebtorCareCase(models.Model):
         ]
 
     def _interest_points(self):
-        """BGB §288: base rate + 9 points for businesses, + 5 for consumers."""
         self.ensure_one()
-        return 9.0 if self.customer_type == "business" else 5.0
+        return rules.interest_points(self.customer_type)
 
     def _default_interest(self, amount, default_on, today):
         """Default interest on an item in default since `default_on`, up to today, without

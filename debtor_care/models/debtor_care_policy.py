@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .next_action import decides_next_action
+
 TONES = [("gentle", "Gentle"), ("neutral", "Neutral"), ("firm", "Firm")]
 STAGES = [
     ("courtesy", "Courtesy note (before due date)"),
@@ -50,7 +52,7 @@ class DebtorCarePolicy(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"repeat_last_level_days", "active"}.intersection(vals):
+        if decides_next_action(self, vals):
             self._refresh_cases()
         return result
 
@@ -127,7 +129,7 @@ class DebtorCareLevel(models.Model):
     def write(self, vals):
         policies = self.policy_id
         result = super().write(vals)
-        if {"days_overdue", "sequence", "policy_id"}.intersection(vals):
+        if decides_next_action(self, vals):
             (policies | self.policy_id)._refresh_cases()
         return result
 

@@ -2,6 +2,8 @@ from datetime import datetime, time, timedelta
 
 from odoo import fields, models
 
+from .next_action import decides_next_action
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -114,13 +116,7 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        timing = {
-            "debtor_care_min_contact_gap",
-            "resource_calendar_id",
-            "debtor_care_policy_consumer_id",
-            "debtor_care_policy_business_id",
-        }
-        if timing.intersection(vals):
+        if decides_next_action(self, vals):
             # steps become due on other dates: the daily run must look at them again
             self.env["debtor.care.case"]._refresh_open_cases([("company_id", "in", self.ids)])
         return result

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 from ..engine import rules
 from .access import require_user
 from .debtor_care_policy import CUSTOMER_TYPES
+from .next_action import decides_next_action
 
 CHANNELS = [("email", "E-mail"), ("phone", "Phone"), ("letter", "Letter")]
 HARDSHIP_REASONS = [
@@ -80,7 +81,7 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"debtor_care_policy_id", "debtor_care_customer_type", "is_company"}.intersection(vals):
+        if decides_next_action(self, vals):
             # another policy decides when the next steps are due
             self.env["debtor.care.case"]._refresh_open_cases(
                 [("partner_id", "in", self.commercial_partner_id.ids)]

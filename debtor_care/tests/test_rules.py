@@ -1,0 +1,188 @@
+"""The rule core without a database: table-driven, milliseconds (pytest, in ./dev test).
+
+Not listed in tests/__init__.py on purpose: Odoo's own runner needs no database for
+these, pytest collects them directly."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from ..engine import rules
+
+D = date(2026, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("has_address", "opted_out", "blacklisted", "expected"),
+    [
+        (True, False, False, True),
+        (False, False, False, False),
+        (True, True, False, False),
+        (True, False, True, False),
+    ],
+)
+def test_may_email(has_address, opted_out, blacklisted, expected):
+    assert rules.may_email(has_address, opted_out, blacklisted) is expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # the level's offset from the oldest due date
+        ({"level_days": 10, "last_contact": None}, D + timedelta(days=10)),
+        # never sooner than the contact gap after the last contact
+        ({"level_days": 10, "last_contact": D + timedelta(days=8)}, D + timedelta(days=13)),
+        # a repeat counts from the last contact
+        ({"repeat": True, "last_contact": D, "repeat_days": 14}, D + timedelta(days=14)),
+        # a negative offset acts before the due date (courtesy note)
+        ({"level_days": -3, "last_contact": None}, D - timedelta(days=3)),
+    ],
+)
+def test_level_due_date(kwargs, expected):
+    values = {
+        "oldest_due": D,
+        "level_days": 0,
+        "repeat": False,
+        "repeat_days": 0,
+        "last_contact": None,
+        "min_gap": 5,
+        "today": D,
+        **kwargs,
+    }
+    assert rules.level_due_date(**values) == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "previous", "situation", "expected"),
+    [
+        ("firm", "neutral", {"hardship": True}, ("gentle", "hardship")),
+        ("firm", "neutral", {"first_time": True}, ("neutral", "first_time")),
+        ("firm", "neutral", {"on_time_share": 95.0}, ("neutral", "reliable")),
+        ("firm", "neutral", {"on_time_share": 50.0}, ("firm", "standard")),
+        # the previous level is not gentler: the standard tone, and the note says so
+        ("neutral", "firm", {"first_time": True}, ("neutral", "standard")),
+        ("neutral", "neutral", {"on_time_share": 99.0}, ("neutral", "standard")),
+        # the first level has no previous one
+        ("gentle", False, {"first_time": True}, ("gentle", "standard")),
+    ],
+)
+def test_choose_tone(level, previous, situation, expected):
+    facts = {"hardship": False, "on_time_share": 80.0, "first_time": False, **situation}
+    choice = rules.choose_tone(level, previous, reliable_share=90.0, **facts)
+    assert (choice.tone, choice.reason) == expected
+
+
+@pytest.mark.parametrize(
+    ("actions", "customer", "situation", "expected"),
+    [
+        (["email"], {}, {}, (("email",), ())),
+        (["email"], {"no_email": True}, {}, (("letter",), ("no_email",))),
+        (["email"], {"prefers_letter": True}, {}, (("letter",), ("no_email",))),
+        (["call"], {"no_call": True}, {}, (("email",), ("no_call",))),
+        (["call"], {"no_call": True, "no_email": True}, {}, (("letter",), ("no_call",))),
+        (["call"], {"phone_invalid": True}, {}, (("email",), ("no_call",))),
+        (["call", "email"], {}, {"days_since_conversation": 2}, (("email",), ("call_rest",))),
+        (["call"], {}, {"call_attempts": 7}, ((), ("call_limit",))),
+        (["call"], {}, {"call_attempts": 6}, (("call",), ())),
+        (["email", "letter"], {}, {"hardship_call_pending": True}, (("call",), ("hardship_call",))),
+    ],
+)
+def test_plan_channels(actions, customer, situation, expected):
+    facts = {
+        "hardship_call_pending": False,
+        "days_since_conversation": None,
+        "call_rest_days": 7,
+        "call_attempts": 0,
+        "max_call_attempts": 7,
+        **situation,
+    }
+    channels = rules.plan_channels(actions, rules.Customer(**customer), **facts)
+    assert (channels.actions, channels.notes) == expected
+
+
+@pytest.mark.parametrize(
+    ("due", "first_written", "thirty", "expected"),
+    [
+        (D, D + timedelta(days=5), False, D + timedelta(days=5)),
+        (D, D - timedelta(days=1), False, False),  # a reminder before the due date
+        (D, None, True, D + timedelta(days=30)),
+        (D, D + timedelta(days=40), True, D + timedelta(days=30)),  # the earlier one
+        (D, None, False, False),
+    ],
+)
+def test_default_date(due, first_written, thirty, expected):
+    assert rules.default_date(due, first_written, after_thirty_days=thirty) == expected
+
+
+@pytest.mark.parametrize(
+    ("disputed", "written", "expected"),
+    [
+        (False, [(D + timedelta(days=1), "reminder"), (D + timedelta(days=30), "final")], []),
+        (
+            True,
+            [(D + timedelta(days=1), "reminder"), (D + timedelta(days=30), "final")],
+            ["disputed"],
+        ),
+        (False, [(D + timedelta(days=30), "final")], ["few_reminders"]),
+        (
+            False,
+            [(D + timedelta(days=20), "second"), (D + timedelta(days=30), "final")],
+            ["first_too_recent"],
+        ),
+        (
+            False,
+            [(D + timedelta(days=1), "reminder"), (D + timedelta(days=5), "second")],
+            ["not_announced"],
+        ),
+        (False, [(D - timedelta(days=1), "courtesy")], ["few_reminders", "not_announced"]),
+    ],
+)
+def test_handover_missing(disputed, written, expected):
+    today = D + timedelta(days=45)
+    found = rules.handover_missing(disputed=disputed, written=written, oldest_due=D, today=today)
+    assert found == expected
+
+
+RATES = [(date(2025, 1, 1), 2.27), (date(2025, 7, 1), 1.27)]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "frozen", "expected"),
+    [
+        # 100 days at 2.27 + 5 points on 1000
+        (date(2025, 1, 1), date(2025, 4, 11), (), 1000 * 7.27 / 100 * 100 / 365),
+        # across the July 2025 change: 30 days each side
+        (
+            date(2025, 6, 1),
+            date(2025, 7, 31),
+            (),
+            1000 * (7.27 * 30 + 6.27 * 30) / 100 / 365,
+        ),
+        # a 40-day hardship pause inside 100 days: 60 days accrue
+        (
+            date(2025, 1, 1),
+            date(2025, 4, 11),
+            ((date(2025, 2, 1), date(2025, 3, 13)),),
+            1000 * 7.27 / 100 * 60 / 365,
+        ),
+        (date(2025, 1, 1), date(2025, 1, 1), (), 0.0),
+    ],
+)
+def test_default_interest(start, end, frozen, expected):
+    points = rules.interest_points("consumer")
+    got = rules.default_interest(1000.0, start, end, points, RATES, frozen)
+    assert got == pytest.approx(expected, abs=0.01)
+
+
+def test_interest_points_follow_the_customer_type():
+    assert rules.interest_points("business") == 9.0
+    assert rules.interest_points("consumer") == 5.0
+
+
+def test_free_intervals_merge_overlapping_pauses():
+    frozen = [
+        (D + timedelta(days=2), D + timedelta(days=5)),
+        (D + timedelta(days=4), D + timedelta(days=8)),
+    ]
+    free = list(rules.free_intervals(D, D + timedelta(days=10), frozen))
+    assert free == [(D, D + timedelta(days=2)), (D + timedelta(days=8), D + timedelta(days=10))]
