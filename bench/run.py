@@ -283,7 +283,7 @@ def elapsed():
 
 PHASES = {
     "sync": ("debtor.care.case", "_sync_company_cases"),
-    "render": ("debtor.care.case", "_render_batch_emails"),
+    "render": ("debtor.care.run", "_render_batch_emails"),
     "compose": ("debtor.care.dunning", "_send_pending_emails"),
 }
 
@@ -322,7 +322,7 @@ def daily_run(registry, company_id, batch_size, today=TODAY):
             )
             env["res.company"].search([("id", "!=", company_id)]).debtor_care_enabled = False
             before = sql_count()
-            done = env["debtor.care.case"]._cron_daily_run(batch_size=batch_size)
+            done = env["debtor.care.run"]._cron_daily_run(batch_size=batch_size)
             queries += sql_count() - before
             calls += 1
             cr.commit()

@@ -120,9 +120,9 @@ class DebtorCareDemo(models.AbstractModel):
         self.env["res.company"].search([("id", "!=", company.id)]).debtor_care_enabled = False
         company.debtor_care_manager_user_id = self.env.ref("debtor_care.demo_user_accountant")
         company.debtor_care_user_id = self.env.ref("debtor_care.demo_user_salesrep")
-        Case = self.env["debtor.care.case"].sudo()
+        Run = self.env["debtor.care.run"].sudo()
         for offset in range(days, -1, -1):
-            engine = Case.with_context(debtor_care_today=today - timedelta(days=offset))
+            engine = Run.with_context(debtor_care_today=today - timedelta(days=offset))
             while engine._cron_daily_run():
                 pass
 

@@ -4,7 +4,7 @@ from . import debtor_care_case_receivable
 from . import debtor_care_case_decision
 from . import debtor_care_case_contact
 from . import debtor_care_case_statement
-from . import debtor_care_case_night
+from . import debtor_care_case_step
 from . import debtor_care_case_portal
 from . import debtor_care_faq
 from . import debtor_care_dunning

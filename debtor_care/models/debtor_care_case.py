@@ -369,7 +369,7 @@ class DebtorCareCase(models.Model):
             engine = self.env["debtor.care.case"].sudo().with_company(company)
             engine._sync_company_cases(company, today, partners=company_cases.partner_id)
         cases = cases.exists().filtered(lambda c: c.state == "open")
-        cases._process_batch(today)
+        self.env["debtor.care.run"].sudo()._run_batch(cases, today)
         return True
 
     def action_pause(self):

@@ -95,7 +95,7 @@ class DebtorCareCase(models.Model):
             "skip_reason": False,
         }
         if decision["level"]:
-            self._log_steps(self._execute_decision(decision, today))
+            self._log_steps(self._perform_step_safely(decision, today))
             self.env["debtor.care.dunning"]._send_pending_emails(self)
 
     def _set_hardship(self, until, reason, note=None):

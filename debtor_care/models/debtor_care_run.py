@@ -1,9 +1,17 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
 from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+FULL_LOOK_DAYS = 7  # every open case is looked at at least this often
 
 
 class DebtorCareRun(models.Model):
-    """One record per company and day: what the daily run did, so accountants can trust
-    (and check) the nightly run."""
+    """The daily run owns the night: the scheduler's entry point, one record per company
+    and day (what the run did, so accountants can trust and check it), and the batches
+    with their savepoint fallback. The decisions and one case's step are the case's."""
 
     _name = "debtor.care.run"
     _description = "Payment Care Daily Run"
@@ -50,3 +58,167 @@ class DebtorCareRun(models.Model):
         self.search([("date", "=", date), ("state", "=", "running")]).write(
             {"state": "done", "date_end": fields.Datetime.now()}
         )
+
+    # ------------------------------------------------------------------ the night
+    @api.model
+    def _cron_daily_run(self, batch_size=None):
+        """The daily run (scheduler entry point): (1) open, refresh and resolve the cases
+        of every company, once a day (this record marks it done); (2) perform the due
+        steps, one batch per call, reporting progress so the scheduler commits between
+        batches and calls again while cases remain."""
+        Case = self.env["debtor.care.case"]
+        today = Case._today()
+        for company in self._get_daily_run_companies():
+            run = self._get_or_create(company, today)
+            if not run.synced:
+                stats = Case.with_company(company)._sync_company_cases(company, today)
+                run.write({"synced": True, **stats})
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200)
+        )
+        domain = self._get_due_case_domain(today)
+        batch = Case.search(domain, limit=batch_size, order="company_id, id")
+        self._run_batch(batch, today)
+        remaining = Case.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        if not remaining:
+            self._finish(today)
+            self.env.ref("debtor_care.ir_cron_render_letters")._trigger()
+        return len(batch)
+
+    @api.model
+    def _get_daily_run_companies(self):
+        return self.env["res.company"].search([("debtor_care_enabled", "=", True)])
+
+    @api.model
+    def _get_due_case_domain(self, today):
+        """Cases the daily run still has to look at today (extension hook)."""
+        return [
+            ("state", "=", "open"),
+            ("company_id", "in", self._get_daily_run_companies().ids),
+            "|",
+            ("last_run_date", "=", False),
+            ("last_run_date", "<", today),
+            # a case whose next step is not due yet has nothing to decide tonight: its
+            # date follows every change of what decides it (models/next_action.py);
+            # every case is still looked at once a week, in case a change slipped by
+            # (holidays edited in the calendar, records changed in SQL)
+            "|",
+            "|",
+            ("next_action_date", "=", False),
+            ("next_action_date", "<=", today),
+            ("last_run_date", "<", today - timedelta(days=FULL_LOOK_DAYS)),
+        ]
+
+    @api.model
+    def _run_batch(self, cases, today):
+        """Decide for a batch of cases set-based, then perform their due steps together,
+        with a customer-by-customer fallback so one failing customer never stops the
+        others (_perform_steps)."""
+        decisions = cases._classify(today)
+        horizons = {
+            case_id: today + timedelta(days=1 - decision["level"].days_overdue)
+            for case_id, decision in decisions.items()
+            if decision["level"] and decision["level"].days_overdue < 0
+        }
+        lines_by_case = cases._get_overdue_lines(today, horizons)
+        todo = cases.filtered(
+            lambda c: decisions[c.id]["level"]
+            and not (decisions[c.id]["skip_reason"] and decisions[c.id]["repeat_skip"])
+        )  # a repeated block was logged already
+        steps = self._create_steps(todo, decisions, lines_by_case, today)
+        rendered = self._render_batch_emails(steps)
+        # the call and manager tasks of a night reach their users in the activity menu,
+        # not as one "assigned to you" e-mail per task
+        performer = todo.with_context(mail_activity_quick_update=True)
+        cases._log_steps(
+            self._perform_steps(performer, decisions, today, lines_by_case, steps, rendered)
+        )
+        self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)
+        self._write_run_marks(cases, decisions, today)
+
+    @api.model
+    def _render_batch_emails(self, steps):
+        """The e-mails the batch's steps will send, rendered together before any action
+        (a template that fails then fails its step inside the step's savepoint)."""
+        mailing = self.env["debtor.care.dunning"].browse(
+            step.id
+            for step in steps.values()
+            if step.state == "done"
+            and "email" in (step.planned_actions or "").split(",")
+            and step._can_email()
+        )
+        return mailing._render_emails()
+
+    @api.model
+    def _create_steps(self, cases, decisions, lines_by_case, today):
+        """The step records of a batch in one create; if that fails, each case creates
+        its own step in its own savepoint instead."""
+        Dunning = self.env["debtor.care.dunning"]
+        try:
+            with self.env.cr.savepoint():
+                steps = Dunning.create(
+                    [
+                        Dunning._prepare_step_values(
+                            case, decisions[case.id], today, lines_by_case[case.id]
+                        )
+                        for case in cases
+                    ]
+                )
+        except Exception:
+            _logger.exception("Payment care: creating a batch of steps failed, one by one now")
+            return {}
+        return {step.case_id.id: step for step in steps}
+
+    @api.model
+    def _write_run_marks(self, cases, decisions, today):
+        """Mark the batch as looked at today and store when each case needs action next,
+        grouping identical values into one write."""
+        by_next = defaultdict(list)
+        for case in cases.exists():
+            decision = decisions.get(case.id, {})
+            if case.state != "open":
+                next_date = False
+            elif decision.get("level"):
+                next_date = case._next_due_date()
+            else:
+                next_date = decision.get("next_date")
+            by_next[next_date or False].append(case.id)
+        for next_date, ids in by_next.items():
+            cases.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
+
+    @api.model
+    def _perform_steps(self, cases, decisions, today, lines_by_case, steps, rendered):
+        """Perform the batch's steps in one savepoint, so that their writes are flushed
+        together (cases reaching the same level are one UPDATE); if any step fails, the
+        batch is rolled back and every step runs in its own savepoint, so that only the
+        failing customer's step is marked failed. Returns the chatter notes."""
+
+        Dunning = self.env["debtor.care.dunning"]
+
+        def arguments(case):
+            return decisions[case.id], today, lines_by_case[case.id], steps.get(case.id), rendered
+
+        # a step whose e-mail could not be written fails for sure: it runs on its own, so
+        # that it does not make the whole batch run twice
+        failing = cases.filtered(
+            lambda case: isinstance(rendered.get(steps.get(case.id, Dunning).id), Exception)
+        )
+        logs = {}
+        for case in failing:
+            logs.update(case._perform_step_safely(*arguments(case)))
+        batch = cases - failing
+        try:
+            with self.env.cr.savepoint():
+                performed = [case._perform_step(*arguments(case)) for case in batch]
+                Dunning.union(*(step for step, _note in performed))._mark_moves()
+            # only now: the savepoint's flush may still fail and roll the batch back
+            logs.update({step.case_id.id: note for step, note in performed if note})
+            return logs
+        except Exception:
+            _logger.warning(
+                "Payment care: a step failed, the batch again one by one", exc_info=True
+            )
+        for case in batch:
+            logs.update(case._perform_step_safely(*arguments(case)))
+        return logs

@@ -282,5 +282,5 @@ class ResPartner(models.Model):
         cases = cases.search(
             [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "open")]
         )
-        cases.sudo()._process_batch(cases._today())
+        self.env["debtor.care.run"].sudo()._run_batch(cases.sudo(), cases._today())
         return True

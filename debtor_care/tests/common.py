@@ -108,7 +108,7 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
         """The daily run on a given day, until no batch remains; returns the cases touched."""
         on = on or self.today
         with freeze_time(on):
-            engine = self.Case.sudo().with_context(debtor_care_today=on)
+            engine = self.env["debtor.care.run"].sudo().with_context(debtor_care_today=on)
             while engine._cron_daily_run(batch_size=batch_size):
                 pass
         self.env.invalidate_all()

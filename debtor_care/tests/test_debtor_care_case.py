@@ -266,7 +266,7 @@ class TestDebtorCareCase(DebtorCareCommon):
         for partner in partners:
             self._invoice(partner, 100.0, 8)
         with freeze_time(self.today):
-            engine = self.Case.sudo().with_context(debtor_care_today=self.today)
+            engine = self.env["debtor.care.run"].sudo().with_context(debtor_care_today=self.today)
             self.assertEqual(engine._cron_daily_run(batch_size=4), 4)
             self.assertEqual(engine._cron_daily_run(batch_size=4), 4)
             self.assertEqual(engine._cron_daily_run(batch_size=4), 1)
