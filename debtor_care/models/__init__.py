@@ -8,10 +8,15 @@ from . import debtor_care_case_step
 from . import debtor_care_case_portal
 from . import debtor_care_faq
 from . import debtor_care_dunning
+from . import debtor_care_dunning_mail
+from . import debtor_care_dunning_fee
+from . import debtor_care_dunning_letter
 from . import debtor_care_run
 from . import debtor_care_call
 from . import debtor_care_promise
 from . import debtor_care_agreement
+from . import debtor_care_agreement_line
+from . import debtor_care_agreement_tracking
 from . import mail_activity
 from . import debtor_care_base_rate
 from . import account_move

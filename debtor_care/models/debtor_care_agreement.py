@@ -225,7 +225,6 @@ class DebtorCareAgreement(models.Model):
                 )
             )
 
-    # ------------------------------------------------------------------ schedule
     def _period(self):
         return {
             "weekly": relativedelta(weeks=1),
@@ -323,7 +322,6 @@ class DebtorCareAgreement(models.Model):
                 )
             )
 
-    # ------------------------------------------------------------------ life cycle
     def action_propose(self):
         """A manager offers the plan to the customer (e-mail with the PDF)."""
         require_manager(self.env, _("Only a Payment Care manager can propose an agreement."))
@@ -428,148 +426,3 @@ class DebtorCareAgreement(models.Model):
         self.ensure_one()
         lang = self.partner_id.lang or self.env.lang
         return self.currency_id.with_context(lang=lang).amount_to_text(self.amount_total)
-
-    # ------------------------------------------------------------------ tracking payments
-    def _allocate_payments(self, today):
-        """Spread what the covered invoices received since the agreement started over
-        the lines in due-date order; returns nothing, sets line states."""
-        company = self.company_id
-        grace = company.debtor_care_agreement_grace_days
-        for agreement in self:
-            open_now = sum(agreement.move_ids.mapped("amount_residual_signed"))
-            paid = max(agreement.amount_total - open_now, 0.0)
-            agreement.sudo().amount_paid = paid
-            for line in agreement.line_ids.sudo().sorted(
-                lambda line: (line.date_due, line.sequence, line.id)
-            ):
-                line_paid = min(line.amount, paid)
-                paid -= line_paid
-                line.amount_paid = line_paid
-                line.state = line._state_on(today, grace)
-
-    @api.model
-    def _check_agreements(self, company, today):
-        """Daily: allocate payments, remind on the first late day, call when missed,
-        break by the company's rule, complete when everything is paid."""
-        agreements = self.search([("company_id", "=", company.id), ("state", "=", "active")])
-        agreements.move_ids.mapped("amount_residual_signed")  # prefetch
-        agreements._allocate_payments(today)
-        for agreement in agreements:
-            if agreement.currency_id.is_zero(
-                sum(agreement.move_ids.mapped("amount_residual_signed"))
-            ):
-                agreement._complete(today)
-            elif agreement._is_breached(today):
-                agreement._break(today)
-            else:
-                agreement._follow_up_lines(today)
-
-    def _is_breached(self, today):
-        company = self.company_id
-        missed = self.line_ids.filtered(lambda line: line.state == "missed")
-        too_late = missed.filtered(
-            lambda line: (today - line.date_due).days > company.debtor_care_agreement_breach_days
-        )
-        return bool(too_late) or len(missed) >= company.debtor_care_agreement_breach_count
-
-    def _follow_up_lines(self, today):
-        for line in self.line_ids:
-            if line.state == "late" and not line.reminder_sent:
-                line.sudo().reminder_sent = True
-                self._send_mail("debtor_care.mail_template_agreement_late")
-                self.message_post(
-                    body=_("Instalment of %s is late: a gentle reminder was sent.", line.date_due)
-                )
-            elif line.state == "missed" and not line.call_planned:
-                line.sudo().call_planned = True
-                if self.case_id:
-                    self.case_id.sudo()._schedule_call(
-                        today, _("An instalment of the agreement %s was missed.", self.name)
-                    )
-                self.message_post(
-                    body=_("Instalment of %s missed: a call is planned.", line.date_due)
-                )
-
-    def _complete(self, today=None):
-        self.sudo().write(
-            {"state": "completed", "date_closed": today or fields.Date.context_today(self)}
-        )
-        self.message_post(
-            body=_("All instalments are paid: the agreement is completed. Thank you!")
-        )
-        case = self.case_id.sudo()
-        if case:
-            case._waive_fees(_("Waived: the instalment agreement was kept."))
-            self._resume_case(_("The agreement %s is completed.", self.name))
-
-    def _break(self, today=None):
-        self.sudo().write(
-            {"state": "broken", "date_closed": today or fields.Date.context_today(self)}
-        )
-        self.message_post(
-            body=_(
-                "The agreement is broken: instalments were missed. Payment "
-                "care continues where it was."
-            )
-        )
-        self._send_mail("debtor_care.mail_template_agreement_broken")
-        self._resume_case(_("The agreement %s is broken: payment care continues.", self.name))
-
-
-class DebtorCareAgreementLine(models.Model):
-    _name = "debtor.care.agreement.line"
-    _description = "Instalment"
-    _order = "agreement_id, date_due, sequence, id"
-
-    agreement_id = fields.Many2one(
-        "debtor.care.agreement", required=True, ondelete="cascade", index=True
-    )
-    currency_id = fields.Many2one(related="agreement_id.currency_id")
-    sequence = fields.Integer(default=10)
-    date_due = fields.Date(required=True)
-    amount = fields.Monetary(required=True)
-    is_down_payment = fields.Boolean()
-    amount_paid = fields.Monetary(readonly=True)
-    state = fields.Selection(LINE_STATES, default="open", required=True)
-    reminder_sent = fields.Boolean(readonly=True)
-    call_planned = fields.Boolean(readonly=True)
-
-    def _check_editable(self, fields_given=()):
-        """Instalments change by hand only in a draft, and their payment state never:
-        the daily run allocates the real payments."""
-        if self.env.su:
-            return
-        check_protected_fields(self, fields_given, LINE_ENGINE_FIELDS)
-        if any(line.agreement_id.state != "draft" for line in self):
-            raise UserError(
-                _("The schedule of a proposed or accepted agreement cannot be changed.")
-            )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_protected_fields(self, vals, LINE_ENGINE_FIELDS)
-        agreements = self.env["debtor.care.agreement"].browse(
-            [vals.get("agreement_id") for vals in vals_list if vals.get("agreement_id")]
-        )
-        if not self.env.su and any(a.state != "draft" for a in agreements):
-            raise UserError(
-                _("The schedule of a proposed or accepted agreement cannot be changed.")
-            )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_editable(vals)
-        return super().write(vals)
-
-    def unlink(self):
-        self._check_editable()
-        return super().unlink()
-
-    def _state_on(self, today, grace):
-        self.ensure_one()
-        if self.currency_id.compare_amounts(self.amount_paid, self.amount) >= 0:
-            return "paid"
-        if self.date_due >= today:
-            return "partial" if self.amount_paid else "open"
-        return "late" if (today - self.date_due).days <= grace else "missed"

@@ -1,0 +1,106 @@
+"""A step's fees and booked interest under German law, on a separate fee invoice."""
+
+from datetime import timedelta
+
+from odoo import Command, _, models
+
+
+class DebtorCareDunning(models.Model):
+    """Fees of steps (see the module docstring)."""
+
+    _inherit = "debtor.care.dunning"
+
+    def _compute_fee(self, actions):
+        """Fees under German law: e-mails and calls are free; for consumers the reminder
+        that puts them into default is free and later letters carry the configured material
+        cost; businesses pay the EUR 40 flat fee once per invoice in default (if enabled)."""
+        case, company = self.case_id, self.company_id
+        if self.fees_frozen:
+            return 0.0, self.env["account.move"]
+        if case.customer_type == "business":
+            if not company.debtor_care_b2b_flat_fee:
+                return 0.0, self.env["account.move"]
+            first_written = case._first_written_reminder_date(before=self.date)
+            moves = self.move_ids.filtered(
+                lambda m: not m.debtor_care_flat_fee_charged
+                and ((d := case._default_date(m.invoice_date_due, first_written)) and d < self.date)
+            )
+            flat = self.env.ref("base.EUR")._convert(40.0, self.currency_id, company, self.date)
+            return flat * len(moves), moves
+        if (
+            "letter" in actions
+            and company.debtor_care_letter_fee > 0
+            and case._first_written_reminder_date(before=self.date)
+        ):
+            return company.debtor_care_letter_fee, self.env["account.move"]
+        return 0.0, self.env["account.move"]
+
+    def _interest_to_book(self, actions):
+        """Default interest is only shown, unless the company books it: then the part not
+        booked yet for this case goes on the fee invoice of a written step."""
+        if (
+            not self.company_id.debtor_care_book_interest
+            or self.fees_frozen
+            or not {"email", "letter"} & set(actions)
+        ):
+            return 0.0
+        booked = sum(self.case_id.dunning_ids.mapped("amount_interest_booked"))
+        return max(self.currency_id.round(self.amount_interest - booked), 0.0)
+
+    def _book_fees(self, actions):
+        """Fees (and booked interest) go on a separate posted invoice linked to the case
+        and left out of dunning itself, so the accounts stay true and a waiver is a plain
+        credit note."""
+        amount, flat_fee_moves = self._compute_fee(actions)
+        interest = self._interest_to_book(actions)
+        lines = []
+        if not self.currency_id.is_zero(amount):
+            lines.append(
+                self._fee_line(
+                    "debtor_care.product_dunning_fees",
+                    amount,
+                    _("Reminder fees (%s)", self.case_id.name),
+                )
+            )
+        if not self.currency_id.is_zero(interest):
+            lines.append(
+                self._fee_line(
+                    "debtor_care.product_default_interest",
+                    interest,
+                    _("Default interest (%s)", self.case_id.name),
+                )
+            )
+        if not lines:
+            return
+        fee_move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "invoice_date": self.date,
+                    "invoice_date_due": self.date + timedelta(days=14),
+                    "debtor_care_fee_case_id": self.case_id.id,
+                    "debtor_care_excluded": True,
+                    "debtor_care_exclusion_reason": _("Dunning fees are not dunned themselves."),
+                    "invoice_line_ids": lines,
+                }
+            )
+        )
+        fee_move.action_post()
+        flat_fee_moves.write({"debtor_care_flat_fee_charged": True})
+        self.write(
+            {"amount_fee": amount, "amount_interest_booked": interest, "fee_move_id": fee_move.id}
+        )
+
+    def _fee_line(self, product_xmlid, amount, label):
+        return Command.create(
+            {
+                "product_id": self.env.ref(product_xmlid).id,
+                "name": label,
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [],
+            }
+        )
