@@ -14,6 +14,28 @@ DEFAULT_AFTER_DAYS = 30  # BGB §286(3): default 30 days after due and invoice
 INTEREST_POINTS = {"consumer": 5.0, "business": 9.0}  # BGB §288(1) and (2)
 
 
+# --------------------------------------------------------------------------- decision
+UNKNOWN = object()  # a fact the batch did not gather: the step looks it up itself
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided for one case tonight. `level` is the level record (falsy:
+    nothing due, see `next_date`); a `skip_reason` blocks the step (logged once: a
+    `repeat_skip` is not logged again)."""
+
+    level: object = False
+    repeat: bool = False
+    tone: str | bool = False
+    tone_note: str | bool = False
+    actions: tuple = ()
+    channel_notes: tuple = ()
+    skip_reason: str | bool = False
+    repeat_skip: bool = False
+    next_date: object = False
+    first_written: object = UNKNOWN  # date of the first written reminder, or False
+
+
 # --------------------------------------------------------------------------- e-mail
 def may_email(has_address, opted_out, blacklisted):
     """The one answer to "may we e-mail this customer?"."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import _, fields, models
 from odoo.tools import format_amount, format_date
 
+from ..engine import rules
 from .debtor_care_call import MAX_UNREACHED
 from .debtor_care_case import (
     PAUSE_REASONS,
@@ -85,16 +86,11 @@ class DebtorCareCase(models.Model):
         self._unlink_open_calls()
         partner = self.partner_id
         channel = "email" if partner._debtor_care_may_email() else "letter"
-        decision = {
-            "level": self.level_id or self.policy_id._get_levels()[:1],
-            "tone": (self.level_id or self.policy_id._get_levels()[:1]).tone,
-            "tone_note": False,
-            "repeat": False,
-            "actions": [channel],
-            "channel_notes": [reason],
-            "skip_reason": False,
-        }
-        if decision["level"]:
+        level = self.level_id or self.policy_id._get_levels()[:1]
+        decision = rules.Decision(
+            level=level, tone=level.tone, actions=(channel,), channel_notes=(reason,)
+        )
+        if level:
             self._log_steps(self._perform_step_safely(decision, today))
             self.env["debtor.care.dunning"]._send_pending_emails(self)
 

@@ -1,6 +1,7 @@
 """The care case's decisions: which level is due, with which tone and on which
 channels, or why it must not happen (contact limits, manager approval, BDSG §31)."""
 
+import dataclasses
 from collections import defaultdict
 from datetime import timedelta
 
@@ -30,11 +31,13 @@ class DebtorCareCase(models.Model):
         }
         decisions = {}
         for case in self:
-            decisions[case.id] = case._decide(today, facts)
             # what _first_written_reminder_date() would query, from the batch's steps
-            decisions[case.id]["first_written"] = min(
+            first_written = min(
                 (day for day, stage in facts["written"].get(case.id, []) if stage != "courtesy"),
                 default=False,
+            )
+            decisions[case.id] = dataclasses.replace(
+                case._decide(today, facts), first_written=first_written
             )
         return decisions
 
@@ -61,44 +64,45 @@ class DebtorCareCase(models.Model):
     def _decide(self, today, facts):
         """The decision for one case: level, tone, actions, or why it is blocked."""
         self.ensure_one()
-        decision = {
-            "level": False,
-            "tone": False,
-            "tone_note": False,
-            "repeat": False,
-            "actions": [],
-            "channel_notes": [],
-            "skip_reason": False,
-            "repeat_skip": False,
-            "next_date": False,
-        }
         last_step = facts["last_steps"].get(self.id)
         if not self.oldest_due_date:
-            return decision
+            return rules.Decision()
         if last_step and last_step.date == today and last_step.state == "done":
-            return decision  # idempotent: at most one step per case and day
+            return rules.Decision()  # idempotent: at most one step per case and day
         level, repeat = self._upcoming_level()
         if not level:
-            return decision
+            return rules.Decision()
         company = self.company_id
         due_on = company._debtor_care_next_working_day(self._level_due_date(level, repeat))
         if due_on > today or not company._debtor_care_is_working_day(today):
-            decision["next_date"] = max(due_on, company._debtor_care_next_working_day(today))
+            return rules.Decision(
+                next_date=max(due_on, company._debtor_care_next_working_day(today))
+            )
+        tone, tone_note = self._choose_tone(level, today, facts)
+        actions, channel_notes = self._plan_actions(level, today, facts)
+        decision = rules.Decision(
+            level=level,
+            repeat=repeat,
+            next_date=due_on,
+            tone=tone,
+            tone_note=tone_note,
+            actions=tuple(actions),
+            channel_notes=tuple(channel_notes),
+        )
+        reason = self._blocking_reason(level, today, actions, facts)
+        if not reason:
             return decision
-        decision.update(level=level, repeat=repeat, next_date=due_on)
-        decision["tone"], decision["tone_note"] = self._choose_tone(level, today, facts)
-        decision["actions"], decision["channel_notes"] = self._plan_actions(level, today, facts)
-        reason = self._blocking_reason(level, today, decision["actions"], facts)
-        if reason:
-            decision["skip_reason"] = reason
-            decision["repeat_skip"] = bool(
+        return dataclasses.replace(
+            decision,
+            skip_reason=reason,
+            repeat_skip=bool(
                 last_step
                 and last_step.state == "skipped"
                 and last_step.level_id == level
                 and last_step.reason == reason
-            )
-            decision["next_date"] = company._debtor_care_next_working_day(today + timedelta(days=1))
-        return decision
+            ),
+            next_date=company._debtor_care_next_working_day(today + timedelta(days=1)),
+        )
 
     def _first_written_reminder_date(self, before=None):
         """Date of the first e-mail or letter sent after the oldest due date."""

@@ -53,9 +53,9 @@ class DebtorCareCase(models.Model):
                 Dunning.create(
                     {
                         "case_id": self.id,
-                        "level_id": decision["level"].id if decision["level"] else False,
+                        "level_id": decision.level.id if decision.level else False,
                         "date": today,
-                        "tone": decision.get("tone") or False,
+                        "tone": decision.tone or False,
                         **failed,
                     }
                 )

@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
+from ..engine import rules
 from .debtor_care_policy import TONES
 
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
@@ -109,21 +110,21 @@ class DebtorCareDunning(models.Model):
         snapshot = self._snapshot_lines(lines, today)
         frozen = case.hardship_call_pending or case.partner_id._debtor_care_in_hardship(today)
         if not frozen:
-            first_written = decision.get("first_written")
-            if "first_written" not in decision:
+            first_written = decision.first_written
+            if first_written is rules.UNKNOWN:
                 first_written = case._first_written_reminder_date()
             self._add_interest(case, snapshot, today, first_written)
         values = {
             "case_id": case.id,
-            "level_id": decision["level"].id if decision["level"] else False,
+            "level_id": decision.level.id if decision.level else False,
             "date": today,
-            "state": "skipped" if decision.get("skip_reason") else "done",
-            "reason": decision.get("skip_reason") or False,
-            "tone": decision.get("tone") or False,
-            "tone_note": decision.get("tone_note") or False,
-            "repeated": decision.get("repeat", False),
-            "channel_note": " ".join(decision.get("channel_notes") or []) or False,
-            "planned_actions": ",".join(decision.get("actions") or []),
+            "state": "skipped" if decision.skip_reason else "done",
+            "reason": decision.skip_reason or False,
+            "tone": decision.tone or False,
+            "tone_note": decision.tone_note or False,
+            "repeated": decision.repeat,
+            "channel_note": " ".join(decision.channel_notes) or False,
+            "planned_actions": ",".join(decision.actions),
             "move_ids": [(6, 0, lines.move_id.ids)],
             "line_ids": [(6, 0, lines.ids)],
             "snapshot": snapshot,
@@ -135,7 +136,7 @@ class DebtorCareDunning(models.Model):
             "debt_advice": bool(
                 frozen
                 or case.partner_id.commercial_partner_id.sudo().debtor_care_hardship_until
-                or (decision["level"] and decision["level"].stage != "reminder")
+                or (decision.level and decision.level.stage != "reminder")
             ),
         }
         return values

@@ -117,14 +117,14 @@ class DebtorCareRun(models.Model):
         others (_perform_steps)."""
         decisions = cases._classify(today)
         horizons = {
-            case_id: today + timedelta(days=1 - decision["level"].days_overdue)
+            case_id: today + timedelta(days=1 - decision.level.days_overdue)
             for case_id, decision in decisions.items()
-            if decision["level"] and decision["level"].days_overdue < 0
+            if decision.level and decision.level.days_overdue < 0
         }
         lines_by_case = cases._get_overdue_lines(today, horizons)
         todo = cases.filtered(
-            lambda c: decisions[c.id]["level"]
-            and not (decisions[c.id]["skip_reason"] and decisions[c.id]["repeat_skip"])
+            lambda c: decisions[c.id].level
+            and not (decisions[c.id].skip_reason and decisions[c.id].repeat_skip)
         )  # a repeated block was logged already
         steps = self._create_steps(todo, decisions, lines_by_case, today)
         rendered = self._render_batch_emails(steps)
@@ -176,13 +176,13 @@ class DebtorCareRun(models.Model):
         grouping identical values into one write."""
         by_next = defaultdict(list)
         for case in cases.exists():
-            decision = decisions.get(case.id, {})
+            decision = decisions[case.id]
             if case.state != "open":
                 next_date = False
-            elif decision.get("level"):
+            elif decision.level:
                 next_date = case._next_due_date()
             else:
-                next_date = decision.get("next_date")
+                next_date = decision.next_date
             by_next[next_date or False].append(case.id)
         for next_date, ids in by_next.items():
             cases.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
