@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
+from . import clock
 from .access import check_protected_fields, require_manager, require_user
 
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
@@ -106,7 +107,7 @@ class DebtorCareAgreement(models.Model):
     first_date = fields.Date(
         string="First Due Date",
         required=True,
-        default=lambda self: fields.Date.context_today(self) + timedelta(days=14),
+        default=lambda self: clock.today(self) + timedelta(days=14),
     )
     line_ids = fields.One2many(
         "debtor.care.agreement.line", "agreement_id", string="Schedule", copy=True
@@ -235,7 +236,7 @@ class DebtorCareAgreement(models.Model):
     def _check_limits(self):
         """Company limits: clear errors that change nothing."""
         self.ensure_one()
-        company, today = self.company_id, fields.Date.context_today(self)
+        company, today = self.company_id, clock.today(self)
         count = self.installment_count
         if not self.move_ids or self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
             raise UserError(_("Choose the open invoices the agreement covers."))
@@ -342,7 +343,7 @@ class DebtorCareAgreement(models.Model):
         if not (name or "").strip():
             raise UserError(_("The name of the person accepting is required."))
         self._check_schedule()
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         self.sudo().write(
             {
                 "state": "active",
@@ -377,9 +378,7 @@ class DebtorCareAgreement(models.Model):
             )
         for agreement in self.filtered(lambda a: a.state in OPEN_STATES):
             was_active = agreement.state == "active"
-            agreement.sudo().write(
-                {"state": "cancelled", "date_closed": fields.Date.context_today(self)}
-            )
+            agreement.sudo().write({"state": "cancelled", "date_closed": clock.today(self)})
             agreement.message_post(body=_("Agreement cancelled by %s.", self.env.user.name))
             if was_active:
                 agreement._resume_case(_("The agreement %s was cancelled.", agreement.name))

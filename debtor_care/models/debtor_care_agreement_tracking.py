@@ -2,7 +2,9 @@
 due-date order, the gentle late notice, the call when an instalment is missed, and the
 plan's end (completed or broken), every night."""
 
-from odoo import _, api, fields, models
+from odoo import _, api, models
+
+from . import clock
 
 
 class DebtorCareAgreement(models.Model):
@@ -71,9 +73,7 @@ class DebtorCareAgreement(models.Model):
                 )
 
     def _complete(self, today=None):
-        self.sudo().write(
-            {"state": "completed", "date_closed": today or fields.Date.context_today(self)}
-        )
+        self.sudo().write({"state": "completed", "date_closed": today or clock.today(self)})
         self.message_post(
             body=_("All instalments are paid: the agreement is completed. Thank you!")
         )
@@ -83,9 +83,7 @@ class DebtorCareAgreement(models.Model):
             self._resume_case(_("The agreement %s is completed.", self.name))
 
     def _break(self, today=None):
-        self.sudo().write(
-            {"state": "broken", "date_closed": today or fields.Date.context_today(self)}
-        )
+        self.sudo().write({"state": "broken", "date_closed": today or clock.today(self)})
         self.message_post(
             body=_(
                 "The agreement is broken: instalments were missed. Payment "

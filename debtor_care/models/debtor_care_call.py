@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
+from . import clock
 from .access import is_manager, plain_text_html
 
 CALL_RESULTS = [
@@ -66,7 +67,7 @@ class DebtorCareCall(models.Model):
         """What happens after the call, by itself: retries, promises, pauses, tasks."""
         self.ensure_one()
         case = self.case_id.sudo()
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         case.message_post(body=self._summary())
         if self.result in UNREACHED:
             return case._after_unreached_call(today)

@@ -18,6 +18,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
+from . import clock
 from .access import check_protected_fields, require_manager, require_user
 from .next_action import decides_next_action
 
@@ -133,7 +134,7 @@ class DebtorCareCase(models.Model):
     oldest_due_date = fields.Date(readonly=True, copy=False, index=True)
     days_overdue = fields.Integer(compute="_compute_days_overdue", search="_search_days_overdue")
     next_action_date = fields.Date(readonly=True, copy=False, index=True)
-    date_opened = fields.Date(readonly=True, copy=False, default=fields.Date.context_today)
+    date_opened = fields.Date(readonly=True, copy=False, default=clock.default_today)
     date_resolved = fields.Date(readonly=True, copy=False)
     resolution = fields.Selection(RESOLUTIONS, readonly=True, copy=False, tracking=True)
     last_contact_date = fields.Date(readonly=True, copy=False)
@@ -353,7 +354,7 @@ class DebtorCareCase(models.Model):
     @api.model
     def _today(self):
         """Today for the engine; tests and benchmarks may pin it with a context key."""
-        return self.env.context.get("debtor_care_today") or fields.Date.context_today(self)
+        return clock.today(self)
 
     def _get_partner_lang(self):
         self.ensure_one()

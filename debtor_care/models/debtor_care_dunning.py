@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
 from ..engine import rules
+from . import clock
 from .debtor_care_policy import TONES
 
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
@@ -35,7 +36,7 @@ class DebtorCareDunning(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("debtor.care.level", readonly=True, index=True)
     stage = fields.Selection(related="level_id.stage", store=True)
-    date = fields.Date(required=True, readonly=True, index=True, default=fields.Date.context_today)
+    date = fields.Date(required=True, readonly=True, index=True, default=clock.default_today)
     state = fields.Selection(
         [("done", "Done"), ("skipped", "Skipped"), ("failed", "Failed")],
         required=True,

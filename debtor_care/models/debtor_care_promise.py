@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
+from . import clock
 from .access import check_protected_fields, require_user
 
 PROMISE_GRACE_DAYS = 2
@@ -47,7 +48,7 @@ class DebtorCarePromise(models.Model):
     )
     call_id = fields.Many2one("debtor.care.call", readonly=True)
     date_start = fields.Date(
-        string="Promised On", required=True, default=fields.Date.context_today, readonly=True
+        string="Promised On", required=True, default=clock.default_today, readonly=True
     )
     amount_paid = fields.Monetary(string="Paid Since", readonly=True)
     date_closed = fields.Date(readonly=True)
@@ -82,9 +83,7 @@ class DebtorCarePromise(models.Model):
         require_user(self.env)
         self.check_access("write")
         for promise in self.filtered(lambda p: p.state == "pending"):
-            promise.sudo().write(
-                {"state": "cancelled", "date_closed": fields.Date.context_today(self)}
-            )
+            promise.sudo().write({"state": "cancelled", "date_closed": clock.today(self)})
             promise.case_id.message_post(
                 body=_(
                     "Promise cancelled by %(user)s: %(promise)s.",

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..engine import rules
+from . import clock
 from .access import require_user
 from .debtor_care_policy import CUSTOMER_TYPES
 from .next_action import decides_next_action
@@ -95,7 +96,7 @@ class ResPartner(models.Model):
             partner.debtor_care_customer_type = "business" if is_company else "consumer"
 
     def _compute_debtor_care_history(self):
-        history = self._get_debtor_care_history(fields.Date.context_today(self))
+        history = self._get_debtor_care_history(clock.today(self))
         for partner in self:
             share, days_late, first_time = history.get(
                 partner.commercial_partner_id.id, (100.0, 0.0, True)
@@ -195,7 +196,7 @@ class ResPartner(models.Model):
     def _cron_debtor_care_erase_support_data(self):
         """Erase hardship and support-need details a retention time after the customer's
         last case resolved (GDPR: no longer than needed). The erasure itself is logged."""
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         partners = self.sudo().search(
             [
                 "|",

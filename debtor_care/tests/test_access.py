@@ -1,9 +1,11 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from ..models import clock
 from .common import DebtorCareCommon
 from .test_portal import http_csrf
 
@@ -388,3 +390,14 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
         )
         self.assertEqual(late.status_code, 404)
         self.assertFalse(self.consumer.sudo().debtor_care_hardship_reason)
+
+    def test_a_client_cannot_move_the_engines_clock(self):
+        """The `debtor_care_today` context key pins the date for tests and benchmarks
+        only: a user's RPC call with it runs on the real today."""
+        ahead = self.today + timedelta(days=400)
+        case = self.as_("rep", self.case).with_context(debtor_care_today=ahead)
+        with patch.object(clock, "_testing", return_value=False):
+            self.assertEqual(case._today(), self.today)
+            self.assertEqual(case.sudo()._today(), self.today, "sudo keeps the user")
+            root = self.case.with_user(self.env.ref("base.user_root"))
+            self.assertEqual(root.with_context(debtor_care_today=ahead)._today(), ahead)

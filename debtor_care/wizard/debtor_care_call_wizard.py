@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models import clock
 from ..models.access import MANAGER_GROUP, is_manager, require_user
 from ..models.debtor_care_call import CALL_OUTCOMES, CALL_REASONS, CALL_RESULTS
 from ..models.res_partner import HARDSHIP_REASONS
@@ -36,14 +37,12 @@ class DebtorCareCallWizard(models.TransientModel):
     def _onchange_outcome(self):
         if self.outcome == "promise":
             self.promise_amount = self.promise_amount or self.case_id.amount_overdue
-            self.promise_date = self.promise_date or fields.Date.context_today(self) + timedelta(
-                days=7
-            )
+            self.promise_date = self.promise_date or clock.today(self) + timedelta(days=7)
         if self.outcome == "dispute" and not self.move_ids:
             self.move_ids = self.case_id.overdue_line_ids.move_id
 
     def _check_input(self):
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         require_user(self.env)
         self.case_id.check_access("write")
         if self.activity_id and self.activity_id != self._call_task():

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models import clock
 from ..models.access import is_manager, require_user
 from ..models.debtor_care_case import PAUSE_REASONS
 from ..models.res_partner import HARDSHIP_REASONS
@@ -28,7 +29,7 @@ class DebtorCarePauseWizard(models.TransientModel):
 
     @api.onchange("reason")
     def _onchange_reason(self):
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         company = self.case_ids.company_id[:1] or self.env.company
         days = company.debtor_care_hardship_days if self.reason == "hardship" else 14
         self.date_until = today + timedelta(days=days)
@@ -37,7 +38,7 @@ class DebtorCarePauseWizard(models.TransientModel):
         self.ensure_one()
         require_user(self.env)
         self.case_ids.check_access("write")
-        today = fields.Date.context_today(self)
+        today = clock.today(self)
         if self.date_until <= today:
             raise UserError(self.env._("The pause must end after today."))
         if self.date_until > today + timedelta(days=180):
