@@ -71,9 +71,11 @@ class DebtorCarePortal(PortalAccount):
         rules let a portal user read only their commercial partner's records; internal
         users never get here (_is_internal: they work in the back office)."""
         try:
-            return self._document_check_access(model, record_id, access_token)
+            record = self._document_check_access(model, record_id, access_token)
         except (AccessError, MissingError):
             raise NotFound() from None
+        # "today" on the customer's page is the customer's today, not the superuser's
+        return record.with_context(tz=record.partner_id.tz or "UTC")
 
     def _care_case(self, case_id, access_token):
         return self._care_record("debtor.care.case", case_id, access_token)

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 from .access import plain_text_html
 
@@ -62,14 +62,16 @@ class AccountMove(models.Model):
                 )
                 move.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=_("Resolve the dispute on %s", move.name),
+                    summary=self.env._("Resolve the dispute on %s", move.name),
                     note=plain_text_html(note),
                     user_id=accountant.id,
                 )
-            move.sudo().message_post(body=_("Disputed: the invoice leaves payment care. %s", note))
+            move.sudo().message_post(
+                body=self.env._("Disputed: the invoice leaves payment care. %s", note)
+            )
             if move.debtor_care_case_id:
                 move.debtor_care_case_id.sudo().message_post(
-                    body=_(
+                    body=self.env._(
                         "The customer disputes %(invoice)s: %(note)s", invoice=move.name, note=note
                     )
                 )
@@ -79,10 +81,12 @@ class AccountMove(models.Model):
         for move in self.filtered(lambda m: m.debtor_care_dispute_state == "open"):
             move.debtor_care_dispute_state = "resolved"
             move.activity_feedback(
-                ["mail.mail_activity_data_todo"], feedback=_("Dispute resolved.")
+                ["mail.mail_activity_data_todo"], feedback=self.env._("Dispute resolved.")
             )
             move.message_post(
-                body=_("Dispute resolved by %s: payment care continues.", self.env.user.name)
+                body=self.env._(
+                    "Dispute resolved by %s: payment care continues.", self.env.user.name
+                )
             )
         return True
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
@@ -139,7 +139,7 @@ class DebtorCareAgreement(models.Model):
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return _("Instalment plan %s", self.name)
+        return self.env._("Instalment plan %s", self.name)
 
     def _compute_access_url(self):
         result = super()._compute_access_url()
@@ -160,9 +160,11 @@ class DebtorCareAgreement(models.Model):
         check_protected_fields(self, vals, ENGINE_FIELDS)
         protected = {"accepted_by", "accepted_on", "accepted_ip", "acceptance_channel"}
         if protected & set(vals) and any(a.accepted_on for a in self):
-            raise UserError(_("An acceptance cannot be changed. Cancel the agreement instead."))
+            raise UserError(
+                self.env._("An acceptance cannot be changed. Cancel the agreement instead.")
+            )
         if not self.env.su and DRAFT_FIELDS & set(vals) and any(a.state != "draft" for a in self):
-            raise UserError(_("Only a draft agreement can be changed."))
+            raise UserError(self.env._("Only a draft agreement can be changed."))
         return super().write(vals)
 
     @api.constrains("move_ids", "partner_id", "company_id", "case_id")
@@ -180,7 +182,7 @@ class DebtorCareAgreement(models.Model):
             )
             if foreign:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "An agreement can only cover posted invoices of %(customer)s in "
                         "%(company)s: %(invoices)s is not one.",
                         customer=customer.display_name,
@@ -190,7 +192,9 @@ class DebtorCareAgreement(models.Model):
                 )
             case = agreement.case_id
             if case and (case.partner_id != customer or case.company_id != agreement.company_id):
-                raise ValidationError(_("The care case belongs to another customer or company."))
+                raise ValidationError(
+                    self.env._("The care case belongs to another customer or company.")
+                )
 
     @api.constrains("move_ids", "state")
     def _check_one_open_agreement(self):
@@ -219,7 +223,7 @@ class DebtorCareAgreement(models.Model):
         clash = self.env.cr.fetchone()
         if clash:
             raise ValidationError(
-                _(
+                self.env._(
                     "The invoice %(invoice)s is already covered by the agreement %(agreement)s.",
                     invoice=clash[0],
                     agreement=clash[1],
@@ -239,25 +243,25 @@ class DebtorCareAgreement(models.Model):
         company, today = self.company_id, clock.today(self)
         count = self.installment_count
         if not self.move_ids or self.currency_id.compare_amounts(self.amount_total, 0) <= 0:
-            raise UserError(_("Choose the open invoices the agreement covers."))
+            raise UserError(self.env._("Choose the open invoices the agreement covers."))
         if count < 1 or count > company.debtor_care_max_installments:
             raise UserError(
-                _(
+                self.env._(
                     "The number of instalments must be between 1 and %s.",
                     company.debtor_care_max_installments,
                 )
             )
         if self.first_date < today:
-            raise UserError(_("The first due date cannot be in the past."))
+            raise UserError(self.env._("The first due date cannot be in the past."))
         if (
             self.down_payment < 0
             or self.currency_id.compare_amounts(self.down_payment, self.amount_total) >= 0
         ):
-            raise UserError(_("The down payment must be less than the total."))
+            raise UserError(self.env._("The down payment must be less than the total."))
         installment = (self.amount_total - self.down_payment) / count
         if self.currency_id.compare_amounts(installment, company.debtor_care_min_installment) < 0:
             raise UserError(
-                _(
+                self.env._(
                     "Each instalment must be at least %s.",
                     self.currency_id.format(company.debtor_care_min_installment),
                 )
@@ -265,7 +269,9 @@ class DebtorCareAgreement(models.Model):
         last = self.first_date + self._period() * (count - 1 + (1 if self.down_payment else 0))
         if (last - today).days > company.debtor_care_max_duration_days:
             raise UserError(
-                _("The plan may last at most %s days.", company.debtor_care_max_duration_days)
+                self.env._(
+                    "The plan may last at most %s days.", company.debtor_care_max_duration_days
+                )
             )
 
     def _prepare_schedule(self):
@@ -304,7 +310,7 @@ class DebtorCareAgreement(models.Model):
         self.check_access("write")
         for agreement in self:
             if agreement.state != "draft":
-                raise UserError(_("Only a draft agreement can be changed."))
+                raise UserError(self.env._("Only a draft agreement can be changed."))
             agreement._check_limits()
             agreement.line_ids = [(5, 0, 0)] + [
                 (0, 0, vals) for vals in agreement._prepare_schedule()
@@ -314,10 +320,10 @@ class DebtorCareAgreement(models.Model):
     def _check_schedule(self):
         self.ensure_one()
         if not self.line_ids:
-            raise UserError(_("Generate the schedule first."))
+            raise UserError(self.env._("Generate the schedule first."))
         if self.currency_id.compare_amounts(sum(self.line_ids.mapped("amount")), self.amount_total):
             raise UserError(
-                _(
+                self.env._(
                     "The instalments must add up exactly to the total of %s.",
                     self.currency_id.format(self.amount_total),
                 )
@@ -325,7 +331,9 @@ class DebtorCareAgreement(models.Model):
 
     def action_propose(self):
         """A manager offers the plan to the customer (e-mail with the PDF)."""
-        require_manager(self.env, _("Only a Payment Care manager can propose an agreement."))
+        require_manager(
+            self.env, self.env._("Only a Payment Care manager can propose an agreement.")
+        )
         self.check_access("write")
         for agreement in self.filtered(lambda a: a.state == "draft"):
             agreement._check_schedule()
@@ -339,9 +347,9 @@ class DebtorCareAgreement(models.Model):
         """The customer's acceptance: logged, never undone, only cancelled."""
         self.ensure_one()
         if self.state not in ("draft", "proposed"):
-            raise UserError(_("Only a draft or proposed agreement can be accepted."))
+            raise UserError(self.env._("Only a draft or proposed agreement can be accepted."))
         if not (name or "").strip():
-            raise UserError(_("The name of the person accepting is required."))
+            raise UserError(self.env._("The name of the person accepting is required."))
         self._check_schedule()
         today = clock.today(self)
         self.sudo().write(
@@ -356,7 +364,7 @@ class DebtorCareAgreement(models.Model):
             }
         )
         self.message_post(
-            body=_(
+            body=self.env._(
                 "Accepted by %(name)s (%(channel)s).",
                 name=self.accepted_by,
                 channel=dict(self._fields["acceptance_channel"].selection)[channel],
@@ -374,14 +382,19 @@ class DebtorCareAgreement(models.Model):
         self.check_access("write")
         if any(a.state in ("proposed", "active") for a in self):
             require_manager(
-                self.env, _("Only a Payment Care manager can cancel a proposed or active plan.")
+                self.env,
+                self.env._("Only a Payment Care manager can cancel a proposed or active plan."),
             )
         for agreement in self.filtered(lambda a: a.state in OPEN_STATES):
             was_active = agreement.state == "active"
             agreement.sudo().write({"state": "cancelled", "date_closed": clock.today(self)})
-            agreement.message_post(body=_("Agreement cancelled by %s.", self.env.user.name))
+            agreement.message_post(
+                body=self.env._("Agreement cancelled by %s.", self.env.user.name)
+            )
             if was_active:
-                agreement._resume_case(_("The agreement %s was cancelled.", agreement.name))
+                agreement._resume_case(
+                    self.env._("The agreement %s was cancelled.", agreement.name)
+                )
         return True
 
     def _resume_case(self, message):

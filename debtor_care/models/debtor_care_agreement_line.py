@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .access import check_protected_fields
@@ -31,7 +31,7 @@ class DebtorCareAgreementLine(models.Model):
         check_protected_fields(self, fields_given, LINE_ENGINE_FIELDS)
         if any(line.agreement_id.state != "draft" for line in self):
             raise UserError(
-                _("The schedule of a proposed or accepted agreement cannot be changed.")
+                self.env._("The schedule of a proposed or accepted agreement cannot be changed.")
             )
 
     @api.model_create_multi
@@ -43,7 +43,7 @@ class DebtorCareAgreementLine(models.Model):
         )
         if not self.env.su and any(a.state != "draft" for a in agreements):
             raise UserError(
-                _("The schedule of a proposed or accepted agreement cannot be changed.")
+                self.env._("The schedule of a proposed or accepted agreement cannot be changed.")
             )
         return super().create(vals_list)
 

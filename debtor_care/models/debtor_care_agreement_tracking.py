@@ -2,7 +2,7 @@
 due-date order, the gentle late notice, the call when an instalment is missed, and the
 plan's end (completed or broken), every night."""
 
-from odoo import _, api, models
+from odoo import api, models
 
 from . import clock
 
@@ -10,7 +10,7 @@ from . import clock
 class DebtorCareAgreement(models.Model):
     """Payment tracking (see the module docstring)."""
 
-    _inherit = "debtor.care.agreement"
+    _inherit = "debtor.care.agreement"  # pylint: disable=consider-merging-classes-inherited
 
     def _allocate_payments(self, today):
         """Spread what the covered invoices received since the agreement started over
@@ -60,35 +60,40 @@ class DebtorCareAgreement(models.Model):
                 line.sudo().reminder_sent = True
                 self._send_mail("debtor_care.mail_template_agreement_late")
                 self.message_post(
-                    body=_("Instalment of %s is late: a gentle reminder was sent.", line.date_due)
+                    body=self.env._(
+                        "Instalment of %s is late: a gentle reminder was sent.", line.date_due
+                    )
                 )
             elif line.state == "missed" and not line.call_planned:
                 line.sudo().call_planned = True
                 if self.case_id:
                     self.case_id.sudo()._schedule_call(
-                        today, _("An instalment of the agreement %s was missed.", self.name)
+                        today,
+                        self.env._("An instalment of the agreement %s was missed.", self.name),
                     )
                 self.message_post(
-                    body=_("Instalment of %s missed: a call is planned.", line.date_due)
+                    body=self.env._("Instalment of %s missed: a call is planned.", line.date_due)
                 )
 
     def _complete(self, today=None):
         self.sudo().write({"state": "completed", "date_closed": today or clock.today(self)})
         self.message_post(
-            body=_("All instalments are paid: the agreement is completed. Thank you!")
+            body=self.env._("All instalments are paid: the agreement is completed. Thank you!")
         )
         case = self.case_id.sudo()
         if case:
-            case._waive_fees(_("Waived: the instalment agreement was kept."))
-            self._resume_case(_("The agreement %s is completed.", self.name))
+            case._waive_fees(self.env._("Waived: the instalment agreement was kept."))
+            self._resume_case(self.env._("The agreement %s is completed.", self.name))
 
     def _break(self, today=None):
         self.sudo().write({"state": "broken", "date_closed": today or clock.today(self)})
         self.message_post(
-            body=_(
+            body=self.env._(
                 "The agreement is broken: instalments were missed. Payment "
                 "care continues where it was."
             )
         )
         self._send_mail("debtor_care.mail_template_agreement_broken")
-        self._resume_case(_("The agreement %s is broken: payment care continues.", self.name))
+        self._resume_case(
+            self.env._("The agreement %s is broken: payment care continues.", self.name)
+        )

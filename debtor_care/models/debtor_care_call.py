@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from . import clock
 from .access import is_manager, plain_text_html
@@ -73,7 +73,7 @@ class DebtorCareCall(models.Model):
             return case._after_unreached_call(today)
         if self.result == "wrong_number":
             case.partner_id.debtor_care_phone_invalid = True
-            return case._written_fallback(today, _("The phone number is wrong."))
+            return case._written_fallback(today, self.env._("The phone number is wrong."))
         if self.result != "reached":
             return None
         case.last_conversation_date = today
@@ -83,10 +83,12 @@ class DebtorCareCall(models.Model):
     def _summary(self):
         labels = dict(CALL_RESULTS)
         parts = [
-            _("Call by %(user)s: %(result)s.", user=self.user_id.name, result=labels[self.result])
+            self.env._(
+                "Call by %(user)s: %(result)s.", user=self.user_id.name, result=labels[self.result]
+            )
         ]
         if self.reached:
-            parts.append(_("Outcome: %s.", dict(CALL_OUTCOMES).get(self.outcome, "")))
+            parts.append(self.env._("Outcome: %s.", dict(CALL_OUTCOMES).get(self.outcome, "")))
         if self.note:
             parts.append(self.note)
         return " ".join(parts)
@@ -113,7 +115,7 @@ class DebtorCareCall(models.Model):
         case._pause(
             promise.date_promised + timedelta(days=2),
             "promise",
-            _("Promised %s.", promise.display_name),
+            self.env._("Promised %s.", promise.display_name),
         )
         return promise
 
@@ -122,13 +124,15 @@ class DebtorCareCall(models.Model):
         accountant = case._accountant()
         case.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=_("Prepare a payment plan for %s", case.partner_id.name),
+            summary=self.env._("Prepare a payment plan for %s", case.partner_id.name),
             note=plain_text_html(
-                _("The customer asked for instalments on the phone. %s", self.note or "")
+                self.env._("The customer asked for instalments on the phone. %s", self.note or "")
             ),
             user_id=accountant.id,
         )
-        case._pause(today + timedelta(days=14), "agreement", _("A payment plan is being prepared."))
+        case._pause(
+            today + timedelta(days=14), "agreement", self.env._("A payment plan is being prepared.")
+        )
         return action
 
     def _outcome_hardship(self, case, today, _amount, _date, hardship_reason):
@@ -139,14 +143,14 @@ class DebtorCareCall(models.Model):
             case._set_hardship(
                 until,
                 hardship_reason or "other",
-                _("Told us on the phone; a payment plan will be offered."),
+                self.env._("Told us on the phone; a payment plan will be offered."),
             )
             return
         case.activity_schedule(
             "debtor_care.mail_activity_type_manager_task",
-            summary=_("Record a hardship for %s", case.partner_id.name),
+            summary=self.env._("Record a hardship for %s", case.partner_id.name),
             note=plain_text_html(
-                _(
+                self.env._(
                     "%(user)s spoke with the customer, who is in a difficult personal "
                     "situation. Please record the hardship on the case (Pause) and offer "
                     "a plan that fits.",
@@ -158,19 +162,19 @@ class DebtorCareCall(models.Model):
         case._pause(
             today + timedelta(days=HARDSHIP_REVIEW_DAYS),
             "manual",
-            _("A manager records the customer's situation."),
+            self.env._("A manager records the customer's situation."),
         )
 
     def _outcome_dispute(self, case, today, *args):
         moves = self.move_ids or case.overdue_line_ids.move_id
-        moves._debtor_care_open_dispute(self.note or _("Disputed on the phone."))
+        moves._debtor_care_open_dispute(self.note or self.env._("Disputed on the phone."))
 
     def _outcome_paid_already(self, case, today, *args):
         case.activity_schedule(
             "debtor_care.mail_activity_type_check_payment",
-            summary=_("Check the payment of %s", case.partner_id.name),
+            summary=self.env._("Check the payment of %s", case.partner_id.name),
             note=plain_text_html(
-                _(
+                self.env._(
                     "The customer says the invoices are paid. Please check the bank and the "
                     "reconciliation. %s",
                     self.note or "",

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
@@ -223,7 +223,7 @@ class DebtorCareCase(models.Model):
 
     def _search_has_dispute(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Unsupported search on disputes."))
+            raise UserError(self.env._("Unsupported search on disputes."))
         disputed = [("debtor_care_dispute_state", "=", "open")]
         if (operator == "=") == value:
             return [("move_ids", "any", disputed)]
@@ -261,7 +261,7 @@ class DebtorCareCase(models.Model):
 
     def _search_days_overdue(self, operator, value):
         if operator not in (">", ">=", "<", "<=", "=") or not isinstance(value, int):
-            raise UserError(_("Unsupported search on days overdue."))
+            raise UserError(self.env._("Unsupported search on days overdue."))
         # days_overdue > n  <=>  oldest_due_date < today - n
         flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}[operator]
         return [("oldest_due_date", flipped, self._today() - timedelta(days=value))]
@@ -384,14 +384,14 @@ class DebtorCareCase(models.Model):
 
     def action_approve_step(self):
         """A manager lets the next step of a customer who needs a human go ahead."""
-        require_manager(self.env, _("Only a Payment Care manager can approve steps."))
+        require_manager(self.env, self.env._("Only a Payment Care manager can approve steps."))
         self.check_access("write")
         for case in self:
             level, _repeat = case._upcoming_level()
             if level:
                 case.sudo().approved_level_id = level
                 case.message_post(
-                    body=_(
+                    body=self.env._(
                         "%(user)s approved the step “%(level)s”.",
                         user=self.env.user.name,
                         level=level.name,
@@ -403,7 +403,7 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Log a Call"),
+            "name": self.env._("Log a Call"),
             "res_model": "debtor.care.call.wizard",
             "view_mode": "form",
             "target": "new",
@@ -447,15 +447,17 @@ class DebtorCareCase(models.Model):
         self.check_access("write")
         paused = self.filtered(lambda c: c.state == "paused")
         if any(case.pause_reason == "hardship" for case in paused):
-            require_manager(self.env, _("Only a Payment Care manager can end a hardship pause."))
+            require_manager(
+                self.env, self.env._("Only a Payment Care manager can end a hardship pause.")
+            )
         for case in paused:
-            case._lift_pause(_("Pause ended by %s.", self.env.user.name))
+            case._lift_pause(self.env._("Pause ended by %s.", self.env.user.name))
         return True
 
     def action_cancel(self):
         """Close cases without payment (a manager's decision): no further steps, and the
         customer's links stop working."""
-        require_manager(self.env, _("Only a Payment Care manager can cancel a case."))
+        require_manager(self.env, self.env._("Only a Payment Care manager can cancel a case."))
         self.check_access("write")
         for case in self.filtered(lambda c: c.state in ("open", "paused")):
             case.sudo().write(
@@ -469,7 +471,7 @@ class DebtorCareCase(models.Model):
             )
             case._close_customer_access()
             case._unlink_open_calls()
-            case.message_post(body=_("Case cancelled by %s.", self.env.user.name))
+            case.message_post(body=self.env._("Case cancelled by %s.", self.env.user.name))
         return True
 
     def _close_customer_access(self):

@@ -3,7 +3,7 @@ pauses, hardship, fee waivers and the thank-you."""
 
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import format_amount, format_date
 
 from ..engine import rules
@@ -16,7 +16,7 @@ from .debtor_care_case import (
 class DebtorCareCase(models.Model):
     """Contacts (see the module docstring)."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _accountant(self):
         self.ensure_one()
@@ -32,7 +32,7 @@ class DebtorCareCase(models.Model):
         return self.activity_schedule(
             "debtor_care.mail_activity_type_payment_call",
             date_deadline=deadline,
-            summary=_(
+            summary=self.env._(
                 "Payment care call: %(name)s (%(window)s)",
                 name=self.partner_id.name,
                 window=self.partner_id._debtor_care_phone_window(),
@@ -71,12 +71,16 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         self.unreached_calls += 1
         if self.unreached_calls >= MAX_UNREACHED:
-            return self._written_fallback(today, _("Three calls did not reach the customer."))
+            return self._written_fallback(
+                today, self.env._("Three calls did not reach the customer.")
+            )
         attempts = self._count_call_attempts(today - timedelta(days=6)).get(self.id, 0)
         if attempts >= self.company_id.debtor_care_max_calls_7_days:
-            return self._written_fallback(today, _("Call limit reached for the last 7 days."))
+            return self._written_fallback(
+                today, self.env._("Call limit reached for the last 7 days.")
+            )
         return self._schedule_call(
-            today + timedelta(days=1), _("Second try: we could not reach the customer.")
+            today + timedelta(days=1), self.env._("Second try: we could not reach the customer.")
         )
 
     def _written_fallback(self, today, reason):
@@ -107,7 +111,7 @@ class DebtorCareCase(models.Model):
             periods = list(case.sudo().hardship_periods or [])
             periods.append([fields.Date.to_string(self._today()), fields.Date.to_string(until)])
             case.sudo().write({"hardship_call_pending": True, "hardship_periods": periods})
-            case._waive_fees(_("Waived because of hardship."))
+            case._waive_fees(self.env._("Waived because of hardship."))
             case._pause(until, "hardship", note)
 
     def _end_hardship_period(self):
@@ -129,7 +133,7 @@ class DebtorCareCase(models.Model):
                 [{"ref": reason, "date": self._today(), "invoice_date": self._today()}], cancel=True
             )
             self.message_post(
-                body=_("Fees %(fee)s waived: %(reason)s", fee=move.name, reason=reason)
+                body=self.env._("Fees %(fee)s waived: %(reason)s", fee=move.name, reason=reason)
             )
             self.env["debtor.care.dunning"].sudo().search(
                 [("fee_move_id", "=", move.id)]
@@ -141,7 +145,7 @@ class DebtorCareCase(models.Model):
             case.sudo().write({"state": "paused", "pause_until": until, "pause_reason": reason})
             reason_label = dict(PAUSE_REASONS)[reason]
             case.message_post(
-                body=_(
+                body=self.env._(
                     "Case paused until %(date)s: %(reason)s. %(note)s",
                     date=until,
                     reason=reason_label,
@@ -190,7 +194,7 @@ class DebtorCareCase(models.Model):
         if values:
             self.write(values)
         self.message_post(
-            body=_(
+            body=self.env._(
                 "Step “%(level)s” skipped: %(reason)s", level=step.level_id.name, reason=step.reason
             )
         )
@@ -198,8 +202,8 @@ class DebtorCareCase(models.Model):
             manager = self._accountant()
             self.activity_schedule(
                 "debtor_care.mail_activity_type_manager_task",
-                summary=_("Approve the next payment care step: %s", step.level_id.name),
-                note=_(
+                summary=self.env._("Approve the next payment care step: %s", step.level_id.name),
+                note=self.env._(
                     "This customer needs a human. Please review the case and approve "
                     "the step, or pause the case."
                 ),

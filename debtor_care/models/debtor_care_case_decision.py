@@ -5,7 +5,7 @@ import dataclasses
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, models
+from odoo import models
 from odoo.tools import SQL
 
 from ..engine import rules
@@ -14,7 +14,7 @@ from ..engine import rules
 class DebtorCareCase(models.Model):
     """Decisions (see the module docstring)."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _classify(self, today):
         """Decide, for each case of the batch, which level is due, with which tone and on
@@ -149,13 +149,15 @@ class DebtorCareCase(models.Model):
 
     def _tone_reason_text(self, choice):
         if choice.reason == "hardship":
-            return _("Hardship: always the gentle tone.")
+            return self.env._("Hardship: always the gentle tone.")
         if choice.reason == "first_time":
-            return _("%s: the gentler tone one level longer.", _("First time late"))
+            return self.env._(
+                "%s: the gentler tone one level longer.", self.env._("First time late")
+            )
         if choice.reason == "reliable":
-            why = _("Reliable payer (%s%% on time)", round(choice.on_time_share))
-            return _("%s: the gentler tone one level longer.", why)
-        return _("Standard tone of the level.")
+            why = self.env._("Reliable payer (%s%% on time)", round(choice.on_time_share))
+            return self.env._("%s: the gentler tone one level longer.", why)
+        return self.env._("Standard tone of the level.")
 
     def _previous_level(self, level):
         levels = list(self.policy_id._get_levels())
@@ -185,32 +187,38 @@ class DebtorCareCase(models.Model):
 
     def _channel_note_text(self, code):
         return {
-            "hardship_call": _("After a hardship pause the next contact is a personal call."),
-            "no_email": _("The customer prefers no e-mails: a letter instead."),
-            "no_call": _("The customer asked not to be called: written instead."),
-            "call_rest": _("No new call so soon after a conversation."),
-            "call_limit": _("Call limit reached for the last 7 days."),
+            "hardship_call": self.env._(
+                "After a hardship pause the next contact is a personal call."
+            ),
+            "no_email": self.env._("The customer prefers no e-mails: a letter instead."),
+            "no_call": self.env._("The customer asked not to be called: written instead."),
+            "call_rest": self.env._("No new call so soon after a conversation."),
+            "call_limit": self.env._("Call limit reached for the last 7 days."),
         }[code]
 
     def _blocking_reason(self, level, today, actions, facts):
         """Why a due step must not happen (logged once), or False."""
         if not actions:
-            return _("No channel is left for this step.")
+            return self.env._("No channel is left for this step.")
         if self.partner_id._debtor_care_needs_human() and self.approved_level_id != level:
-            return _("Needs a human: waiting for a manager to approve this step.")
+            return self.env._("Needs a human: waiting for a manager to approve this step.")
         if level.stage == "handover":
             missing = self._handover_missing_conditions(today, facts)
             if missing:
-                return _("Hand-over blocked (BDSG §31): %s", "; ".join(missing))
+                return self.env._("Hand-over blocked (BDSG §31): %s", "; ".join(missing))
         return False
 
     def _handover_missing_conditions(self, today, facts):
         """BDSG §31(2) (rules.handover_missing), in words."""
         texts = {
-            "disputed": _("a claim of this customer is disputed"),
-            "few_reminders": _("fewer than two written reminders after the due date"),
-            "first_too_recent": _("the first written reminder is less than four weeks old"),
-            "not_announced": _("the hand-over was not announced in a final written reminder"),
+            "disputed": self.env._("a claim of this customer is disputed"),
+            "few_reminders": self.env._("fewer than two written reminders after the due date"),
+            "first_too_recent": self.env._(
+                "the first written reminder is less than four weeks old"
+            ),
+            "not_announced": self.env._(
+                "the hand-over was not announced in a final written reminder"
+            ),
         }
         codes = rules.handover_missing(
             disputed=self.partner_id.id in facts["disputed"],

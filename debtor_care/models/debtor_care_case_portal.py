@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 from odoo.tools.translate import LazyTranslate
@@ -9,6 +9,8 @@ from .access import plain_text_html
 from .res_partner import HARDSHIP_REASONS
 
 _lt = LazyTranslate(__name__)
+# selection labels are defined at import time: LazyTranslate (no env yet) is Odoo 18's way
+# pylint: disable=prefer-env-translation
 PROBLEM_REASONS = [
     ("not_received", _lt("The goods did not arrive")),
     ("damaged", _lt("The goods are damaged or wrong")),
@@ -16,6 +18,7 @@ PROBLEM_REASONS = [
     ("amount", _lt("The amount is wrong")),
     ("other", _lt("Something else")),
 ]
+# pylint: enable=prefer-env-translation
 MAX_TEXT = 1000
 PORTAL_DAILY_LIMIT = 10  # requests per case and 24 hours: enough for a person, not a script
 CHECK_PAYMENT_DAYS = 5  # pause while an accountant checks a reported payment
@@ -32,7 +35,7 @@ class DebtorCareCase(models.Model):
     The controller calls these on the case in sudo, after checking that the visitor is
     the case's customer (portal login) or holds its token."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _portal_log(self, body):
         self.message_post(
@@ -63,7 +66,7 @@ class DebtorCareCase(models.Model):
         )
         if count >= PORTAL_DAILY_LIMIT:
             raise UserError(
-                _(
+                self.env._(
                     "You have already sent us several requests today. We will get back to "
                     "you; if it is urgent, please call or write to us."
                 )
@@ -85,12 +88,12 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         today = self._today()
         if not date or date > today or date < today - timedelta(days=365):
-            raise UserError(_("Please give the date of your payment (not in the future)."))
+            raise UserError(self.env._("Please give the date of your payment (not in the future)."))
         if not amount or amount <= 0 or amount > self.amount_open * 2:
-            raise UserError(_("Please give the amount you paid."))
+            raise UserError(self.env._("Please give the amount you paid."))
         self._portal_check_rate()
         note = plain_text_html(
-            _(
+            self.env._(
                 "Paid %(amount)s on %(date)s, reference %(ref)s.",
                 amount=format_amount(self.env, amount, self.currency_id),
                 date=format_date(self.env, date),
@@ -103,12 +106,12 @@ class DebtorCareCase(models.Model):
         else:
             self.activity_schedule(
                 "debtor_care.mail_activity_type_check_payment",
-                summary=_("Customer says paid: check the payment"),
+                summary=self.env._("Customer says paid: check the payment"),
                 note=note,
                 user_id=self._accountant().id,
             )
         self._portal_log(
-            _(
+            self.env._(
                 "The customer says: paid %(amount)s on %(date)s.",
                 amount=format_amount(self.env, amount, self.currency_id),
                 date=format_date(self.env, date),
@@ -121,16 +124,16 @@ class DebtorCareCase(models.Model):
         today = self._today()
         phone = self._portal_text(phone, 32)
         if not phone or sum(c.isdigit() for c in phone) < 5:
-            raise UserError(_("Please give a phone number we can call."))
+            raise UserError(self.env._("Please give a phone number we can call."))
         if not day or day < today or day > today + timedelta(days=30):
-            raise UserError(_("Please choose a day within the next 30 days."))
+            raise UserError(self.env._("Please choose a day within the next 30 days."))
         if not (7 <= hour_from < hour_to <= 21):
-            raise UserError(_("Please choose a time window between 7:00 and 21:00."))
+            raise UserError(self.env._("Please choose a time window between 7:00 and 21:00."))
         self._portal_check_rate()
         self.partner_id.sudo().write(
             {"debtor_care_phone_from": hour_from, "debtor_care_phone_to": hour_to}
         )
-        reason = _("The customer asked to be called at %(phone)s.", phone=phone)
+        reason = self.env._("The customer asked to be called at %(phone)s.", phone=phone)
         task = self._open_activity("debtor_care.mail_activity_type_payment_call")
         if task:  # one call task: the customer's wish moves it
             task.sudo().write(
@@ -142,7 +145,7 @@ class DebtorCareCase(models.Model):
         else:
             self._schedule_call(day, reason)
         self._portal_log(
-            _(
+            self.env._(
                 "The customer asks for a call on %(day)s at %(phone)s.",
                 day=format_date(self.env, day),
                 phone=phone,
@@ -153,7 +156,7 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         today, limit = self._today(), self.company_id.debtor_care_max_delay_days
         if not date or date <= today or date > today + timedelta(days=limit):
-            raise UserError(_("Please choose a date within the next %s days.", limit))
+            raise UserError(self.env._("Please choose a date within the next %s days.", limit))
         self._portal_check_rate()
         promise = self.promise_ids.filtered(
             lambda p: p.state == "pending" and p.origin == "portal"
@@ -170,7 +173,9 @@ class DebtorCareCase(models.Model):
                     "date_start": today,
                 }
             )
-        self._portal_log(_("The customer asks for time until %s.", format_date(self.env, date)))
+        self._portal_log(
+            self.env._("The customer asks for time until %s.", format_date(self.env, date))
+        )
         self._pause_at_least(date + timedelta(days=2), "time", promise.display_name)
         return promise
 
@@ -181,7 +186,7 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         if self.agreement_ids.filtered(lambda a: a.state == "active"):
             raise UserError(
-                _(
+                self.env._(
                     "You already have an instalment plan with us. To change it, please "
                     "write to us or ask for a call."
                 )
@@ -207,10 +212,12 @@ class DebtorCareCase(models.Model):
         elif not self._open_activity("debtor_care.mail_activity_type_manager_task"):
             self.activity_schedule(
                 "debtor_care.mail_activity_type_manager_task",
-                summary=_("Review the payment plan %s proposed on the portal", agreement.name),
+                summary=self.env._(
+                    "Review the payment plan %s proposed on the portal", agreement.name
+                ),
                 user_id=self._accountant().id,
             )
-        self._portal_log(_("The customer proposes a payment plan: %s.", agreement.name))
+        self._portal_log(self.env._("The customer proposes a payment plan: %s.", agreement.name))
         self._pause_at_least(
             self._today() + timedelta(days=PLAN_REVIEW_DAYS), "plan_review", agreement.name
         )
@@ -218,7 +225,7 @@ class DebtorCareCase(models.Model):
 
     def _portal_plan_values(self, count, first_date):
         if not first_date:
-            raise UserError(_("Please choose the date of the first instalment."))
+            raise UserError(self.env._("Please choose the date of the first instalment."))
         others = self.agreement_ids.filtered(lambda a: a.state == "active")
         return {
             "partner_id": self.partner_id.id,
@@ -257,46 +264,46 @@ class DebtorCareCase(models.Model):
             and move.move_type == "out_invoice"
             and move.state == "posted"
         ):
-            raise UserError(_("Please choose one of your invoices."))
+            raise UserError(self.env._("Please choose one of your invoices."))
         if reason not in dict(PROBLEM_REASONS):
-            raise UserError(_("Please choose what the problem is."))
+            raise UserError(self.env._("Please choose what the problem is."))
         self._portal_check_rate()
         text = self._portal_text(message)
         move._debtor_care_open_dispute(f"{dict(PROBLEM_REASONS)[reason]}: {text}")
-        self._portal_log(_("The customer reports a problem with %s.", move.name))
+        self._portal_log(self.env._("The customer reports a problem with %s.", move.name))
 
     def _portal_situation_changed(self, category):
         """Hardship told on the portal: category only, no free text about health. The
         customer is promised a personal call: it is planned within the pause."""
         self.ensure_one()
         if category not in dict(HARDSHIP_REASONS):
-            raise UserError(_("Please choose what has changed."))
+            raise UserError(self.env._("Please choose what has changed."))
         self._portal_check_rate()
         today = self._today()
         if not self.partner_id._debtor_care_in_hardship(today):
             until = today + timedelta(days=self.company_id.debtor_care_hardship_days)
-            self._set_hardship(until, category, _("Told us on the portal."))
+            self._set_hardship(until, category, self.env._("Told us on the portal."))
             self._schedule_call(
                 today + timedelta(days=SITUATION_CALL_DAYS),
-                _(
+                self.env._(
                     "The customer told us on the portal that their situation has changed. "
                     "Listen first, then offer time or a plan that fits."
                 ),
             )
-        self._portal_log(_("The customer told us that their situation has changed."))
+        self._portal_log(self.env._("The customer told us that their situation has changed."))
 
     def _portal_next_step_text(self):
         """What happens next, in plain words and without threats."""
         self.ensure_one()
         if self.state == "paused":
-            return _(
+            return self.env._(
                 "We are not sending reminders until %s. Thank you for letting us know.",
                 format_date(self.env, self.pause_until),
             )
         if self.next_action_date:
-            return _(
+            return self.env._(
                 "If the payment has not arrived by %s, we will get in touch with you "
                 "again, in a friendly way.",
                 format_date(self.env, self.next_action_date),
             )
-        return _("Nothing else is planned. If you have any question, just contact us.")
+        return self.env._("Nothing else is planned. If you have any question, just contact us.")

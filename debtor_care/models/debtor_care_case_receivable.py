@@ -4,7 +4,7 @@ SQL; opening, refreshing, holding and resolving the cases of a company (the sync
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 from .debtor_care_case import (
@@ -21,7 +21,7 @@ SYNC_CHUNK = 2000  # customers per sync chunk: bounds memory, a few queries each
 class DebtorCareCase(models.Model):
     """Receivables and sync (see the module docstring)."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _get_overdue_lines(self, today, horizons=None):
         """The overdue, dunnable receivable lines of each case (one query per company).
@@ -281,9 +281,9 @@ class DebtorCareCase(models.Model):
                     case.sudo().with_context(tracking_disable=True).pause_until = until
             elif case.state == "open":
                 note = (
-                    _("The customer disputes the open invoices; we look into it first.")
+                    self.env._("The customer disputes the open invoices; we look into it first.")
                     if reason == "dispute"
-                    else _("Everything overdue is covered by an instalment agreement.")
+                    else self.env._("Everything overdue is covered by an instalment agreement.")
                 )
                 case._pause(until, reason, note)
 
@@ -294,7 +294,7 @@ class DebtorCareCase(models.Model):
             and c.pause_reason == "dispute"
             and c.partner_id.id not in holds
         ):
-            case._lift_pause(_("No invoice is disputed any more: payment care continues."))
+            case._lift_pause(self.env._("No invoice is disputed any more: payment care continues."))
 
     @api.model
     def _prepare_case_vals(self, partner, company, agg, today):
@@ -395,7 +395,7 @@ class DebtorCareCase(models.Model):
             if resolution == "paid":
                 case._send_thank_you()
             case.message_post(
-                body=_(
+                body=self.env._(
                     "Nothing is overdue any more: the case is resolved (%s).",
                     dict(RESOLUTIONS)[resolution],
                 )
@@ -434,7 +434,7 @@ class DebtorCareCase(models.Model):
         )
         for case in expired:
             case._lift_pause(
-                _(
+                self.env._(
                     "The pause (%s) ended: the case continues.",
                     dict(PAUSE_REASONS).get(case.pause_reason, ""),
                 )

@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import fields, models
 
 from ..engine import rules
 
@@ -13,7 +13,7 @@ STATEMENT_PAYMENT_DAYS = 90  # payments shown on the customer statement
 class DebtorCareCase(models.Model):
     """Statement and interest (see the module docstring)."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _interest_frozen(self):
         """The case's hardship intervals as dates, for the interest computation."""
@@ -117,7 +117,7 @@ class DebtorCareCase(models.Model):
         template = self.env.ref("debtor_care.mail_template_statement")
         return {
             "type": "ir.actions.act_window",
-            "name": _("Send Statement"),
+            "name": self.env._("Send Statement"),
             "res_model": "mail.compose.message",
             "view_mode": "form",
             "target": "new",

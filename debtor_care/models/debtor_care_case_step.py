@@ -4,7 +4,7 @@ are debtor.care.run's."""
 
 import logging
 
-from odoo import _, models
+from odoo import models
 
 _logger = logging.getLogger(__name__)
 
@@ -12,7 +12,7 @@ _logger = logging.getLogger(__name__)
 class DebtorCareCase(models.Model):
     """A case's step (see the module docstring)."""
 
-    _inherit = "debtor.care.case"
+    _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
     def _log_steps(self, bodies):
         """The chatter notes of a batch's steps, written in one go."""
@@ -60,5 +60,5 @@ class DebtorCareCase(models.Model):
                     }
                 )
             self.write({"error_message": message})
-            self.message_post(body=_("The payment care step failed: %s", message))
+            self.message_post(body=self.env._("The payment care step failed: %s", message))
             return {}

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
 from ..engine import rules
@@ -242,12 +242,12 @@ class DebtorCareDunning(models.Model):
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
         labels = dict(ACTIONS)
         return Markup("%s<br/>%s") % (
-            _(
+            self.env._(
                 "Payment care step “%(level)s” (%(tone)s tone).",
                 level=self.level_id.name,
                 tone=dict(TONES).get(self.tone, ""),
             ),
-            _("Actions: %s", ", ".join(labels[a] for a in actions) or _("none")),
+            self.env._("Actions: %s", ", ".join(labels[a] for a in actions) or self.env._("none")),
         )
 
     def _mark_moves(self):
@@ -291,14 +291,14 @@ class DebtorCareDunning(models.Model):
             actions.remove("email")
             if "letter" not in actions:
                 actions.append("letter")
-            note = _("No usable e-mail address: a letter is sent instead.")
+            note = self.env._("No usable e-mail address: a letter is sent instead.")
             self.channel_note = " ".join(filter(None, [self.channel_note, note]))
         return actions
 
     def _do_call(self):
         reason = False
         if self.case_id.hardship_call_pending:
-            reason = _("After a hardship pause: be gentle and offer a payment plan.")
+            reason = self.env._("After a hardship pause: be gentle and offer a payment plan.")
         activity = self.case_id._schedule_call(self.date, reason)
         self.write({"action_call": True, "activity_id": activity.id})
 
@@ -309,7 +309,9 @@ class DebtorCareDunning(models.Model):
             "debtor_care.mail_activity_type_manager_task",
             date_deadline=self.date + timedelta(days=2),
             summary=self.level_id.task_summary or self.level_id.name,
-            note=_("The case reached the level “%s”. Please review it.", self.level_id.name),
+            note=self.env._(
+                "The case reached the level “%s”. Please review it.", self.level_id.name
+            ),
             user_id=manager.id,
         )
         self.write({"action_task": True, "task_activity_id": activity.id})

@@ -2,13 +2,13 @@
 
 from datetime import timedelta
 
-from odoo import Command, _, models
+from odoo import Command, models
 
 
 class DebtorCareDunning(models.Model):
     """Fees of steps (see the module docstring)."""
 
-    _inherit = "debtor.care.dunning"
+    _inherit = "debtor.care.dunning"  # pylint: disable=consider-merging-classes-inherited
 
     def _compute_fee(self, actions):
         """Fees under German law: e-mails and calls are free; for consumers the reminder
@@ -59,7 +59,7 @@ class DebtorCareDunning(models.Model):
                 self._fee_line(
                     "debtor_care.product_dunning_fees",
                     amount,
-                    _("Reminder fees (%s)", self.case_id.name),
+                    self.env._("Reminder fees (%s)", self.case_id.name),
                 )
             )
         if not self.currency_id.is_zero(interest):
@@ -67,7 +67,7 @@ class DebtorCareDunning(models.Model):
                 self._fee_line(
                     "debtor_care.product_default_interest",
                     interest,
-                    _("Default interest (%s)", self.case_id.name),
+                    self.env._("Default interest (%s)", self.case_id.name),
                 )
             )
         if not lines:
@@ -83,7 +83,9 @@ class DebtorCareDunning(models.Model):
                     "invoice_date_due": self.date + timedelta(days=14),
                     "debtor_care_fee_case_id": self.case_id.id,
                     "debtor_care_excluded": True,
-                    "debtor_care_exclusion_reason": _("Dunning fees are not dunned themselves."),
+                    "debtor_care_exclusion_reason": self.env._(
+                        "Dunning fees are not dunned themselves."
+                    ),
                     "invoice_line_ids": lines,
                 }
             )

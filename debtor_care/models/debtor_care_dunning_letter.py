@@ -3,7 +3,7 @@ about a second: never in the daily run's hot path), then printed."""
 
 import logging
 
-from odoo import _, api, models, tools
+from odoo import api, models, tools
 from odoo.tools import format_date
 
 from .access import require_user
@@ -14,7 +14,7 @@ _logger = logging.getLogger(__name__)
 class DebtorCareDunning(models.Model):
     """Letters of steps (see the module docstring)."""
 
-    _inherit = "debtor.care.dunning"
+    _inherit = "debtor.care.dunning"  # pylint: disable=consider-merging-classes-inherited
 
     def _do_letter(self):
         self.write({"action_letter": True, "letter_state": "to_render"})
@@ -58,7 +58,7 @@ class DebtorCareDunning(models.Model):
         )
         self.write({"attachment_id": attachment.id, "letter_state": "to_print"})
         self.case_id.message_post(
-            body=_("A written reminder is ready to print."), attachment_ids=attachment.ids
+            body=self.env._("A written reminder is ready to print."), attachment_ids=attachment.ids
         )
 
     def action_mark_printed(self):
@@ -69,7 +69,7 @@ class DebtorCareDunning(models.Model):
         printed.sudo().write({"letter_state": "printed"})
         for step in printed:
             step.case_id.message_post(
-                body=_(
+                body=self.env._(
                     "Letter of %(date)s marked as printed by %(user)s.",
                     date=format_date(self.env, step.date),
                     user=self.env.user.name,

@@ -3,7 +3,7 @@ with a one-by-one fallback so one bad address or template fails only its step.""
 
 import logging
 
-from odoo import _, api, models
+from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 class DebtorCareDunning(models.Model):
     """E-mails of steps (see the module docstring)."""
 
-    _inherit = "debtor.care.dunning"
+    _inherit = "debtor.care.dunning"  # pylint: disable=consider-merging-classes-inherited
 
     def _get_recipient(self):
         """The customer's invoice address, else the customer itself."""
@@ -32,10 +32,10 @@ class DebtorCareDunning(models.Model):
         template that could not be rendered fails the whole step here, in its savepoint,
         so no fee, level or contact date stays behind for an e-mail that never went."""
         if not self.level_id._get_mail_template(self.tone):
-            raise UserError(_("No e-mail template for level %s.", self.level_id.name))
+            raise UserError(self.env._("No e-mail template for level %s.", self.level_id.name))
         error = (rendered or {}).get(self.id)
         if isinstance(error, Exception):
-            raise UserError(_("The e-mail could not be written: %s", error))
+            raise UserError(self.env._("The e-mail could not be written: %s", error))
         self.action_email = True
 
     def _render_emails(self):
@@ -104,7 +104,7 @@ class DebtorCareDunning(models.Model):
         ).sorted(lambda step: (step.date, step.id))[-1:]
         self.write({"state": "failed", "reason": message})
         case.write({"level_id": previous.level_id.id, "error_message": message})
-        case.message_post(body=_("The payment care step failed: %s", message))
+        case.message_post(body=self.env._("The payment care step failed: %s", message))
 
     def _send_emails(self, rendered=None):
         """One e-mail per step in its case's chatter, queued in mail.mail, set-based:
@@ -121,7 +121,7 @@ class DebtorCareDunning(models.Model):
         for step in self:
             email = values.get(step.id)
             if not isinstance(email, dict):
-                raise UserError(_("The e-mail could not be written: %s", email))
+                raise UserError(self.env._("The e-mail could not be written: %s", email))
             case, recipient = step.case_id, step._get_recipient()
             author = case.user_id.partner_id or step.company_id.partner_id
             vals_list.append(

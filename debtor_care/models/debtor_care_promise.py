@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
@@ -62,18 +62,18 @@ class DebtorCarePromise(models.Model):
     def write(self, vals):
         check_protected_fields(self, vals, ENGINE_FIELDS)
         if not self.env.su and any(promise.state != "pending" for promise in self):
-            raise UserError(_("A kept, broken or cancelled promise cannot be changed."))
+            raise UserError(self.env._("A kept, broken or cancelled promise cannot be changed."))
         return super().write(vals)
 
     @api.constrains("amount")
     def _check_amount(self):
         if any(promise.amount <= 0 for promise in self):
-            raise ValidationError(_("A promise needs a positive amount."))
+            raise ValidationError(self.env._("A promise needs a positive amount."))
 
     @api.depends("amount", "date_promised")
     def _compute_display_name(self):
         for promise in self:
-            promise.display_name = _(
+            promise.display_name = self.env._(
                 "%(amount)s by %(date)s",
                 amount=format_amount(self.env, promise.amount, promise.currency_id),
                 date=format_date(self.env, promise.date_promised),
@@ -85,7 +85,7 @@ class DebtorCarePromise(models.Model):
         for promise in self.filtered(lambda p: p.state == "pending"):
             promise.sudo().write({"state": "cancelled", "date_closed": clock.today(self)})
             promise.case_id.message_post(
-                body=_(
+                body=self.env._(
                     "Promise cancelled by %(user)s: %(promise)s.",
                     user=self.env.user.name,
                     promise=promise.display_name,
@@ -139,18 +139,21 @@ class DebtorCarePromise(models.Model):
     def _after_close(self):
         case = self.case_id
         if self.state == "kept":
-            case.message_post(body=_("Promise kept: %s. Thank you!", self.display_name))
+            case.message_post(body=self.env._("Promise kept: %s. Thank you!", self.display_name))
             return
         if self.state == "cancelled":
             case.message_post(
-                body=_("Promise closed: %s. Nothing is owed any more.", self.display_name)
+                body=self.env._("Promise closed: %s. Nothing is owed any more.", self.display_name)
             )
             return
         case.message_post(
-            body=_("Promise not kept: %s. A friendly follow-up call is planned.", self.display_name)
+            body=self.env._(
+                "Promise not kept: %s. A friendly follow-up call is planned.", self.display_name
+            )
         )
         if case.state == "paused" and case.pause_reason == "promise":
-            case._lift_pause(_("The promise date has passed: the case continues."))
+            case._lift_pause(self.env._("The promise date has passed: the case continues."))
         case._schedule_call(
-            self.date_closed, _("Friendly follow-up: the promised payment has not arrived yet.")
+            self.date_closed,
+            self.env._("Friendly follow-up: the promised payment has not arrived yet."),
         )

@@ -3,7 +3,7 @@ import logging
 from lxml import html
 from markupsafe import Markup
 
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import safe_eval
 
@@ -42,7 +42,10 @@ class MailTemplate(models.Model):
             except Exception as error:
                 _logger.info("Failed to render template: %s", template_src, exc_info=True)
                 raise UserError(
-                    _("Failed to render QWeb template: %(template_src)s", template_src=template_src)
+                    self.env._(
+                        "Failed to render QWeb template: %(template_src)s",
+                        template_src=template_src,
+                    )
                 ) from error
             results[record.id] = Markup(rendered)
         return results

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine import rules
@@ -228,7 +228,7 @@ class ResPartner(models.Model):
                 )
                 calls.write({"reason": False, "note": False})
                 partner.message_post(
-                    body=_(
+                    body=self.env._(
                         "Support-need details were erased %s days after the last care case "
                         "was resolved.",
                         retention,

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -52,7 +52,7 @@ class DebtorCareDashboard(models.TransientModel):
     def _check_period(self):
         for dashboard in self:
             if dashboard.date_from > dashboard.date_to:
-                raise UserError(_("The period must start before it ends."))
+                raise UserError(self.env._("The period must start before it ends."))
 
     @api.depends("company_id", "date_from", "date_to")
     def _compute_kpis(self):
@@ -78,7 +78,7 @@ class DebtorCareDashboard(models.TransientModel):
         """All key figures of the period, one aggregate query each."""
         self.ensure_one()
         if self.company_id not in self.env.companies:
-            raise AccessError(_("You can only see the key figures of your companies."))
+            raise AccessError(self.env._("You can only see the key figures of your companies."))
         self.env.flush_all()
         args = {"company": self.company_id.id, "start": self.date_from, "end": self.date_to}
         overdue, open_cases = self._query_one(

@@ -51,7 +51,7 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.today = fields.Date.context_today(self.env["res.partner"])
+        self.today = fields.Date.context_today(self.env["res.partner"].with_context(tz="UTC"))
         self.invoice = self._invoice(self.consumer, 300.0, 12)
         self.other_invoice = self._invoice(self.other_customer, 80.0, 12)
         self._run(self.today)
