@@ -7,6 +7,8 @@ gather the facts (set-based, per batch), call these, translate the codes
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from num2words import num2words
+
 TONE_ORDER = {"gentle": 0, "neutral": 1, "firm": 2}
 HANDOVER_MIN_WRITTEN = 2  # BDSG §31(2) no. 4: at least two written reminders after due
 HANDOVER_FIRST_WRITTEN_DAYS = 28  # ... the first at least four weeks before
@@ -199,3 +201,36 @@ def default_interest(amount, date_start, date_end, points, rates, frozen=()):
 
 def interest_points(customer_type):
     return INTEREST_POINTS["business" if customer_type == "business" else "consumer"]
+
+
+# --------------------------------------------------------------------------- words
+# unit, units, subunit, subunits: how an amount in euros reads in a contract
+EURO_WORDS = {
+    "de": ("Euro", "Euro", "Cent", "Cent"),
+    "en": ("euro", "euros", "cent", "cents"),
+}
+
+
+def _number_words(number, lang):
+    words = num2words(number, lang=lang)
+    if lang == "de" and words.endswith("eins"):
+        words = words[:-1]  # "ein Euro", "einhundertein Euro": eins is for counting
+    return words
+
+
+def euro_in_words(amount, lang):
+    """An amount of euros in words as a contract writes it ("einhundertneunundvierzig
+    Euro und vierzig Cent", "one hundred and forty-nine euros and forty cents"); None
+    for a language without its words here (the caller falls back to Odoo's)."""
+    labels = EURO_WORDS.get((lang or "")[:2])
+    if not labels:
+        return None
+    lang = lang[:2]
+    cents_total = round(amount * 100)
+    euros, cents = divmod(cents_total, 100)
+    unit, units, subunit, subunits = labels
+    text = f"{_number_words(euros, lang)} {unit if euros == 1 else units}"
+    if cents:
+        joiner = "und" if lang == "de" else "and"
+        text += f" {joiner} {_number_words(cents, lang)} {subunit if cents == 1 else subunits}"
+    return text

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_round
 
+from ..engine import rules
 from . import clock
 from .access import check_protected_fields, require_manager, require_user
 
@@ -435,6 +436,11 @@ class DebtorCareAgreement(models.Model):
         )
 
     def _amount_in_words(self):
+        """The total in words, in the customer's language, as a contract writes it."""
         self.ensure_one()
-        lang = self.partner_id.lang or self.env.lang
+        lang = self.partner_id.lang or self.env.lang or "en_US"
+        if self.currency_id.name == "EUR":
+            words = rules.euro_in_words(self.amount_total, lang)
+            if words:
+                return words
         return self.currency_id.with_context(lang=lang).amount_to_text(self.amount_total)

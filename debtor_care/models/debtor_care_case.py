@@ -361,17 +361,12 @@ class DebtorCareCase(models.Model):
         return self.partner_id.lang or self.env.lang
 
     def action_run_now(self):
-        """Bring the case up to date and perform a due step right away."""
+        """Bring the cases up to date and perform a due step right away; says what
+        happened to each, or why nothing was due and when the next step comes (a
+        notification in the UI, the same facts as data over RPC)."""
         require_user(self.env)
         self.check_access("write")
-        today = self._today()
-        cases = self.sudo()
-        for company, company_cases in cases.grouped("company_id").items():
-            engine = self.env["debtor.care.case"].sudo().with_company(company)
-            engine._sync_company_cases(company, today, partners=company_cases.partner_id)
-        cases = cases.exists().filtered(lambda c: c.state == "open")
-        self.env["debtor.care.run"].sudo()._run_batch(cases, today)
-        return True
+        return self.env["debtor.care.run"].sudo()._run_now(self.sudo().partner_id)
 
     def action_pause(self):
         return {

@@ -68,7 +68,8 @@ class DebtorCareCase(models.Model):
         if not self.oldest_due_date:
             return rules.Decision()
         if last_step and last_step.date == today and last_step.state == "done":
-            return rules.Decision()  # idempotent: at most one step per case and day
+            # idempotent: at most one step per case and day; the next one keeps its date
+            return rules.Decision(next_date=self._next_due_date())
         level, repeat = self._upcoming_level()
         if not level:
             return rules.Decision()

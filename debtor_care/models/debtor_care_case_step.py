@@ -4,7 +4,8 @@ are debtor.care.run's."""
 
 import logging
 
-from odoo import models
+from odoo import fields, models
+from odoo.tools import format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -62,3 +63,57 @@ class DebtorCareCase(models.Model):
             self.write({"error_message": message})
             self.message_post(body=self.env._("The payment care step failed: %s", message))
             return {}
+
+    def _run_now_result(self, steps_before):
+        """What a manual run did on this case, in a sentence and as data."""
+        self.ensure_one()
+        step = self.dunning_ids.filtered(lambda s: s.id not in steps_before).sorted("id")[-1:]
+        name, when = self.name, self.next_action_date
+        if step.state == "done":
+            message = self.env._(
+                "%(case)s: step “%(level)s” done (%(actions)s).",
+                case=name,
+                level=step.level_id.name,
+                actions=step._actions_text(),
+            )
+        elif step:
+            message = self.env._(
+                "%(case)s: step “%(level)s” not taken: %(reason)s",
+                case=name,
+                level=step.level_id.name,
+                reason=step.reason or "",
+            )
+        elif self.state == "paused":
+            message = self.env._(
+                "%(case)s: paused until %(date)s (%(reason)s): nothing is sent before.",
+                case=name,
+                date=format_date(self.env, self.pause_until),
+                reason=dict(self._fields["pause_reason"]._description_selection(self.env)).get(
+                    self.pause_reason, ""
+                ),
+            )
+        elif self.state in ("resolved", "cancelled"):
+            message = self.env._("%(case)s: closed, nothing is owed any more.", case=name)
+        elif when:
+            level, _repeat = self._upcoming_level()
+            message = self.env._(
+                "%(case)s: nothing is due today; the next step “%(level)s” comes on %(date)s.",
+                case=name,
+                level=level.name or "",
+                date=format_date(self.env, when),
+            )
+        else:
+            message = self.env._(
+                "%(case)s: nothing is due and no further step is planned by the policy: "
+                "decide by hand (hand over, write off or pause).",
+                case=name,
+            )
+        return {
+            "case_id": self.id,
+            "case": name,
+            "state": self.state,
+            "step_id": step.id or False,
+            "step_state": step.state or False,
+            "next_action_date": fields.Date.to_string(when) if when else False,
+            "message": message,
+        }

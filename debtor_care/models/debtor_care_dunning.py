@@ -240,15 +240,33 @@ class DebtorCareDunning(models.Model):
         self._book_fees(actions)
         # the step message below tells the level change: no separate tracking message
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
-        labels = dict(ACTIONS)
+        tones = dict(self._fields["tone"]._description_selection(self.env))
         return Markup("%s<br/>%s") % (
             self.env._(
                 "Payment care step “%(level)s” (%(tone)s tone).",
                 level=self.level_id.name,
-                tone=dict(TONES).get(self.tone, ""),
+                tone=tones.get(self.tone, ""),
             ),
-            self.env._("Actions: %s", ", ".join(labels[a] for a in actions) or self.env._("none")),
+            self.env._("Actions: %s", self._actions_text(actions)),
         )
+
+    def _actions_text(self, actions=None):
+        """The step's actions in the reader's language (the done ones by default)."""
+        labels = {
+            "email": self.env._("E-mail"),
+            "call": self.env._("Call"),
+            "letter": self.env._("Letter"),
+            "task": self.env._("Manager task"),
+        }
+        if actions is None:
+            done = {
+                "email": self.action_email,
+                "call": self.action_call,
+                "letter": self.action_letter,
+                "task": self.action_task,
+            }
+            actions = [action for action, flag in done.items() if flag]
+        return ", ".join(labels[action] for action in actions) or self.env._("none")
 
     def _mark_moves(self):
         """Record the level and date of the done steps on their invoices. Plain SQL on

@@ -222,3 +222,32 @@ class DebtorCareRun(models.Model):
         for case in batch:
             logs.update(case._perform_step_safely(*arguments(case)))
         return logs
+
+    # ------------------------------------------------------------------ run now
+    @api.model
+    def _run_now(self, partners, companies=None):
+        """What "Run now" does for customers: their cases synced and their due steps
+        performed at once, then a report of what happened (callers checked the user)."""
+        Case = self.env["debtor.care.case"]
+        today = Case._today()
+        for company in companies or Case.search([("partner_id", "in", partners.ids)]).company_id:
+            Case.with_company(company)._sync_company_cases(company, today, partners=partners)
+        cases = Case.search([("partner_id", "in", partners.ids)], order="id desc")
+        cases = cases.filtered(lambda c: c.state in ("open", "paused")) or cases[:1]
+        before = {case.id: set(case.dunning_ids.ids) for case in cases}
+        self._run_batch(cases.filtered(lambda c: c.state == "open"), today)
+        cases.invalidate_recordset()
+        results = [case._run_now_result(before[case.id]) for case in cases]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Payment care"),
+                "message": "\n".join(result["message"] for result in results)
+                or self.env._("These customers have no care case: nothing is overdue."),
+                "type": "warning" if any(r["step_state"] == "failed" for r in results) else "info",
+                "sticky": False,
+                "results": results,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

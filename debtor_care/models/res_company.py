@@ -1,6 +1,6 @@
 from datetime import datetime, time, timedelta
 
-from odoo import fields, models
+from odoo import SUPERUSER_ID, fields, models
 
 from .next_action import decides_next_action
 
@@ -157,9 +157,9 @@ class ResCompany(models.Model):
         else the configured responsible, else (`fallback`) the current user. The one home
         of this choice: call tasks, manager tasks, disputes, new cases."""
         self.ensure_one()
-        root = self.env.ref("base.user_root")
         for user in (*candidates, self.debtor_care_user_id):
-            if user and user.active and not user.share and user != root:
+            # SUPERUSER_ID is OdooBot (base.user_root); compared by id: no query per case
+            if user and user.id != SUPERUSER_ID and user.active and not user.share:
                 return user
         return self.env.user if fallback else self.env["res.users"]
 

@@ -274,14 +274,8 @@ class ResPartner(models.Model):
         on customers they can see)."""
         require_user(self.env)
         self.check_access("read")
-        cases = self.env["debtor.care.case"]
-        for company in self.env.companies:
-            engine = cases.sudo().with_company(company)
-            engine._sync_company_cases(
-                company, engine._today(), partners=self.commercial_partner_id
-            )
-        cases = cases.search(
-            [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "open")]
+        return (
+            self.env["debtor.care.run"]
+            .sudo()
+            ._run_now(self.commercial_partner_id, self.env.companies)
         )
-        self.env["debtor.care.run"].sudo()._run_batch(cases.sudo(), cases._today())
-        return True

@@ -179,9 +179,29 @@ class TestDebtorCareCase(DebtorCareCommon):
         self._run()
         self._run()
         case = self._case(self.consumer)
+        planned = case.next_action_date
+        self.assertTrue(planned)
         with freeze_time(self.today):
-            case.action_run_now()
+            action = case.with_context(debtor_care_today=self.today).action_run_now()
         self.assertEqual(len(case.dunning_ids), 1)
+        self.assertEqual(case.next_action_date, planned, "run now keeps the planned date")
+        result = action["params"]["results"][0]
+        self.assertEqual((result["step_state"], result["next_action_date"]), (False, str(planned)))
+        self.assertIn(
+            "nothing is due today; the next step “Personal call” comes on", result["message"]
+        )
+
+    def test_run_now_says_what_it_did(self):
+        self._invoice(self.consumer, 100.0, 12)
+        case = self.Case.sudo().create({"partner_id": self.consumer.id})
+        with freeze_time(self.today):
+            action = (
+                case.with_user(self.rep).with_context(debtor_care_today=self.today).action_run_now()
+            )
+        self.assertEqual(action["tag"], "display_notification")
+        result = action["params"]["results"][0]
+        self.assertEqual(result["step_state"], "done")
+        self.assertIn("step “Friendly reminder” done (E-mail).", result["message"])
 
     def test_one_failing_customer_does_not_stop_the_others(self):
         broken_template = self.env["mail.template"].create(

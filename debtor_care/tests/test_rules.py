@@ -186,3 +186,19 @@ def test_free_intervals_merge_overlapping_pauses():
     ]
     free = list(rules.free_intervals(D, D + timedelta(days=10), frozen))
     assert free == [(D, D + timedelta(days=2)), (D + timedelta(days=8), D + timedelta(days=10))]
+
+
+@pytest.mark.parametrize(
+    ("amount", "lang", "expected"),
+    [
+        (149.40, "de_DE", "einhundertneunundvierzig Euro und vierzig Cent"),
+        (149.40, "en_US", "one hundred and forty-nine euros and forty cents"),
+        (1.01, "de_DE", "ein Euro und ein Cent"),
+        (101.0, "de_DE", "einhundertein Euro"),
+        (1.0, "en_GB", "one euro"),
+        (64.5, "de_DE", "vierundsechzig Euro und fünfzig Cent"),
+        (10.0, "fr_FR", None),
+    ],
+)
+def test_euro_in_words_reads_like_a_contract(amount, lang, expected):
+    assert rules.euro_in_words(amount, lang) == expected

@@ -1,0 +1,66 @@
+import shutil
+import subprocess
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import HttpCase, freeze_time, tagged
+
+from .common import DebtorCareCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRealPdfs(DebtorCareCommon, HttpCase):
+    """The documents a customer receives, rendered by wkhtmltopdf as in production and
+    read back with pdftotext: what the paper says, not what the HTML meant to say."""
+
+    def _pdf_text(self, report, records):
+        if not (shutil.which("wkhtmltopdf") and shutil.which("pdftotext")):
+            self.skipTest(
+                "wkhtmltopdf or pdftotext is missing (Debian's wkhtmltopdf, poppler-utils)"
+            )
+        pdf, kind = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report, records.ids)
+        )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"), "a real PDF, not the HTML fallback")
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        return " ".join(text.split())
+
+    def setUp(self):
+        super().setUp()
+        self.invoice = self._invoice(self.consumer, 448.20, 25)
+        self._run()
+        self.case = self._case(self.consumer)
+
+    def test_agreement_pdf_says_the_schedule_and_the_amount_in_words(self):
+        with freeze_time(self.today):
+            agreement = self.env["debtor.care.agreement"].create(
+                {
+                    "partner_id": self.consumer.id,
+                    "case_id": self.case.id,
+                    "move_ids": [Command.set(self.invoice.ids)],
+                    "installment_count": 3,
+                    "first_date": self.today + timedelta(days=7),
+                }
+            )
+            agreement.action_generate_schedule()
+        text = self._pdf_text("debtor_care.action_report_agreement", agreement)
+        self.assertIn(agreement.name, text)
+        self.assertIn(" ".join(agreement._amount_in_words().split()), text)
+        self.assertIn("149.40", text, "each instalment, 448.20 in three")
+        self.assertIn(self.consumer.name, text)
+
+    def test_statement_pdf_lists_the_open_invoice(self):
+        text = self._pdf_text("debtor_care.action_report_statement", self.case)
+        self.assertIn(self.invoice.name, text)
+        self.assertIn("448.20", text)
+
+    def test_letter_pdf_is_the_written_reminder(self):
+        step = self.case.dunning_ids[:1]
+        text = self._pdf_text("debtor_care.action_report_dunning_letter", step)
+        self.assertIn(self.invoice.name, text)
+        self.assertIn(self.consumer.name, text)
