@@ -308,6 +308,8 @@ class DebtorCarePortal(PortalAccount):
             agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
         except NotFound:
             return self._link_closed()
+        if report_type == "pdf" and not request.env["debtor.care.dunning"]._can_render_pdf():
+            report_type = "html"  # no wkhtmltopdf here: the same document as a web page
         if report_type in ("pdf", "html"):
             return self._show_report(
                 agreement, report_type, "debtor_care.action_report_agreement", download=download

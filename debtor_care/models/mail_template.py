@@ -13,6 +13,18 @@ _logger = logging.getLogger(__name__)
 class MailTemplate(models.Model):
     _inherit = "mail.template"
 
+    def _generate_template_attachments(self, res_ids, render_fields, render_results=None):
+        """Without wkhtmltopdf payment care's documents cannot become PDFs: its e-mails
+        (statement, agreement) then go without them, the portal link in their text shows
+        the same document, instead of the composer failing before it opens."""
+        if (
+            self.model in ("debtor.care.case", "debtor.care.agreement", "debtor.care.dunning")
+            and "report_template_ids" in render_fields
+            and not self.env["debtor.care.dunning"]._can_render_pdf()
+        ):
+            render_fields = [name for name in render_fields if name != "report_template_ids"]
+        return super()._generate_template_attachments(res_ids, render_fields, render_results)
+
     def _render_template_qweb(self, template_src, model, res_ids, add_context=None, options=None):
         """Payment care renders one template for a whole batch of reminders. Core parses
         and compiles the QWeb body again for every record (about 6 ms each, more than

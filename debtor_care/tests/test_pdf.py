@@ -1,8 +1,9 @@
 import shutil
 import subprocess
 from datetime import timedelta
+from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import HttpCase, freeze_time, tagged
 
 from .common import DebtorCareCommon
@@ -64,3 +65,41 @@ class TestRealPdfs(DebtorCareCommon, HttpCase):
         text = self._pdf_text("debtor_care.action_report_dunning_letter", step)
         self.assertIn(self.invoice.name, text)
         self.assertIn(self.consumer.name, text)
+
+
+@tagged("post_install", "-at_install")
+class TestWithoutWkhtmltopdf(DebtorCareCommon, HttpCase):
+    """Where no PDF can be rendered, the documents still reach the customer as pages."""
+
+    def setUp(self):
+        super().setUp()
+        self.invoice = self._invoice(self.consumer, 300.0, 25)
+        self._run()
+        self.case = self._case(self.consumer)
+        no_pdf = patch.object(
+            type(self.env["debtor.care.dunning"]), "_can_render_pdf", return_value=False
+        )
+        no_pdf.start()
+        self.addCleanup(no_pdf.stop)
+
+    def test_the_agreement_download_shows_the_page(self):
+        agreement = self.env["debtor.care.agreement"].create(
+            {
+                "partner_id": self.consumer.id,
+                "case_id": self.case.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "installment_count": 2,
+                "first_date": fields.Date.context_today(self.env.user) + timedelta(days=7),
+            }
+        )
+        agreement.action_generate_schedule()
+        response = self.url_open(f"{agreement.get_portal_url()}&report_type=pdf&download=true")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("text/html", response.headers["Content-Type"])
+        self.assertIn(agreement.name, response.text)
+
+    def test_the_statement_composer_opens_without_the_pdf(self):
+        action = self.case.action_send_statement()
+        composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
+        self.assertTrue(composer.body, "the statement e-mail is written")
+        self.assertFalse(composer.attachment_ids, "no PDF could be made: none attached")
