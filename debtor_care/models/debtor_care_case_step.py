@@ -92,8 +92,16 @@ class DebtorCareCase(models.Model):
                     self.pause_reason, ""
                 ),
             )
-        elif self.state in ("resolved", "cancelled"):
-            message = self.env._("%(case)s: closed, nothing is owed any more.", case=name)
+        elif self.state == "resolved":
+            message = self.env._(
+                "%(case)s: resolved (%(resolution)s), nothing is overdue any more.",
+                case=name,
+                resolution=dict(self._fields["resolution"]._description_selection(self.env)).get(
+                    self.resolution, ""
+                ),
+            )
+        elif self.state == "cancelled":
+            message = self.env._("%(case)s: cancelled, no further steps.", case=name)
         elif when:
             level, _repeat = self._upcoming_level()
             message = self.env._(
@@ -104,8 +112,8 @@ class DebtorCareCase(models.Model):
             )
         else:
             message = self.env._(
-                "%(case)s: nothing is due and no further step is planned by the policy: "
-                "decide by hand (hand over, write off or pause).",
+                "%(case)s: nothing is due and the policy plans no further step: decide by "
+                "hand what comes next (a call, a plan, a pause or cancelling the case).",
                 case=name,
             )
         return {
