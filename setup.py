@@ -12,7 +12,6 @@ MANIFEST = ast.literal_eval((ROOT / "debtor_care" / "__manifest__.py").read_text
 setup(
     version=MANIFEST["version"],
     packages=[
-        "odoo.addons." + name
-        for name in find_packages(include=["debtor_care", "debtor_care.*"])
+        "odoo.addons." + name for name in find_packages(include=["debtor_care", "debtor_care.*"])
     ],
 )

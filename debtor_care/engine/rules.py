@@ -144,6 +144,23 @@ def default_date(due, first_written, *, after_thirty_days):
     return min(candidates, default=False)
 
 
+FLAT_FEE_EUR = 40.0  # BGB §288(5): businesses, once per invoice in default
+
+
+def fee_kind(*, customer_type, frozen, actions, letter_fee, reminded_before, b2b_flat_fee):
+    """Which fee a step carries under German law: e-mails and calls are free; for
+    consumers the reminder that puts them into default is free and a later letter carries
+    the configured material cost ("letter"); businesses owe the flat fee per invoice in
+    default if the company charges it ("flat"); nothing in hardship. None: no fee."""
+    if frozen:
+        return None
+    if customer_type == "business":
+        return "flat" if b2b_flat_fee else None
+    if "letter" in actions and letter_fee > 0 and reminded_before:
+        return "letter"
+    return None
+
+
 def handover_missing(*, disputed, written, oldest_due, today):
     """BDSG §31(2): what is missing before a claim may go to a collection agency, as codes.
     `written`: [(date, stage)] of the e-mails and letters sent."""

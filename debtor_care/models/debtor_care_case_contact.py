@@ -24,8 +24,9 @@ class DebtorCareCase(models.Model):
             self.company_id.debtor_care_manager_user_id, self.user_id
         )
 
-    def _schedule_call(self, day, reason=None):
-        """A call task for the responsible user on a working day, with the script."""
+    def _schedule_call(self, day, reason=None, lines=None):
+        """A call task for the responsible user on a working day, with the script.
+        `lines`: the overdue items when the caller has them (a step: no query again)."""
         self.ensure_one()
         deadline = self.company_id._debtor_care_next_working_day(day)
         user = self.company_id._debtor_care_worker(self.user_id)
@@ -37,18 +38,19 @@ class DebtorCareCase(models.Model):
                 name=self.partner_id.name,
                 window=self.partner_id._debtor_care_phone_window(),
             ),
-            note=self._render_call_script(reason),
+            note=self._render_call_script(reason, lines),
             user_id=user.id,
         )
 
-    def _render_call_script(self, reason=None):
+    def _render_call_script(self, reason=None, lines=None):
         """The call script in the customer's language: who we are, what is open, what
         happened so far, questions to ask, options to offer and phrases to avoid."""
         self.ensure_one()
         lang = self._get_partner_lang()
         case = self.with_context(lang=lang)
         today = self._today()
-        lines = case._get_overdue_lines(today)[self.id]
+        if lines is None:
+            lines = case._get_overdue_lines(today)[self.id]
         values = {
             "case": case,
             "reason": reason,

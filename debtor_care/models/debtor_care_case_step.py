@@ -32,7 +32,7 @@ class DebtorCareCase(models.Model):
         if step.state == "skipped":
             self._on_step_skipped(step)
             return step, False
-        return step, step._perform_actions(rendered)
+        return step, step._perform_actions(rendered, decision.first_written)
 
     def _perform_step_safely(self, decision, today, lines=None, step=None, rendered=None):
         """Perform one step inside a savepoint; on failure log a failed step instead.

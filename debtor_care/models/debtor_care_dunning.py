@@ -221,7 +221,7 @@ class DebtorCareDunning(models.Model):
         self.ensure_one()
         return self.case_id.get_base_url() + self.case_id.sudo().get_portal_url()
 
-    def _perform_actions(self, rendered=None):
+    def _perform_actions(self, rendered=None, first_written=rules.UNKNOWN):
         """Carry out the level's actions with the channel rules; updates the case.
         `rendered` holds the batch's pre-rendered e-mails. Returns the step's chatter note
         (the caller logs a batch of them at once)."""
@@ -237,7 +237,7 @@ class DebtorCareDunning(models.Model):
                 self._do_email(rendered)
             else:
                 getattr(self, f"_do_{action}")()
-        self._book_fees(actions)
+        self._book_fees(actions, first_written)
         # the step message below tells the level change: no separate tracking message
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
         tones = dict(self._fields["tone"]._description_selection(self.env))
@@ -317,7 +317,7 @@ class DebtorCareDunning(models.Model):
         reason = False
         if self.case_id.hardship_call_pending:
             reason = self.env._("After a hardship pause: be gentle and offer a payment plan.")
-        activity = self.case_id._schedule_call(self.date, reason)
+        activity = self.case_id._schedule_call(self.date, reason, self.line_ids)
         self.write({"action_call": True, "activity_id": activity.id})
 
     def _do_task(self):

@@ -4,36 +4,41 @@ from datetime import timedelta
 
 from odoo import Command, models
 
+from ..engine import rules
+
 
 class DebtorCareDunning(models.Model):
     """Fees of steps (see the module docstring)."""
 
     _inherit = "debtor.care.dunning"  # pylint: disable=consider-merging-classes-inherited
 
-    def _compute_fee(self, actions):
-        """Fees under German law: e-mails and calls are free; for consumers the reminder
-        that puts them into default is free and later letters carry the configured material
-        cost; businesses pay the EUR 40 flat fee once per invoice in default (if enabled)."""
+    def _compute_fee(self, actions, first_written=rules.UNKNOWN):
+        """The step's fee (rules.fee_kind) and, for the flat fee, the invoices it is
+        charged for. `first_written`: the batch's date of the first written reminder."""
         case, company = self.case_id, self.company_id
-        if self.fees_frozen:
-            return 0.0, self.env["account.move"]
-        if case.customer_type == "business":
-            if not company.debtor_care_b2b_flat_fee:
-                return 0.0, self.env["account.move"]
+        if first_written is rules.UNKNOWN:
             first_written = case._first_written_reminder_date(before=self.date)
-            moves = self.move_ids.filtered(
-                lambda m: not m.debtor_care_flat_fee_charged
-                and ((d := case._default_date(m.invoice_date_due, first_written)) and d < self.date)
-            )
-            flat = self.env.ref("base.EUR")._convert(40.0, self.currency_id, company, self.date)
-            return flat * len(moves), moves
-        if (
-            "letter" in actions
-            and company.debtor_care_letter_fee > 0
-            and case._first_written_reminder_date(before=self.date)
-        ):
-            return company.debtor_care_letter_fee, self.env["account.move"]
-        return 0.0, self.env["account.move"]
+        kind = rules.fee_kind(
+            customer_type=case.customer_type,
+            frozen=self.fees_frozen,
+            actions=actions,
+            letter_fee=company.debtor_care_letter_fee,
+            reminded_before=bool(first_written),
+            b2b_flat_fee=company.debtor_care_b2b_flat_fee,
+        )
+        no_moves = self.env["account.move"]
+        if kind == "letter":
+            return company.debtor_care_letter_fee, no_moves
+        if kind != "flat":
+            return 0.0, no_moves
+        moves = self.move_ids.filtered(
+            lambda m: not m.debtor_care_flat_fee_charged
+            and ((d := case._default_date(m.invoice_date_due, first_written)) and d < self.date)
+        )
+        flat = self.env.ref("base.EUR")._convert(
+            rules.FLAT_FEE_EUR, self.currency_id, company, self.date
+        )
+        return flat * len(moves), moves
 
     def _interest_to_book(self, actions):
         """Default interest is only shown, unless the company books it: then the part not
@@ -47,11 +52,11 @@ class DebtorCareDunning(models.Model):
         booked = sum(self.case_id.dunning_ids.mapped("amount_interest_booked"))
         return max(self.currency_id.round(self.amount_interest - booked), 0.0)
 
-    def _book_fees(self, actions):
+    def _book_fees(self, actions, first_written=rules.UNKNOWN):
         """Fees (and booked interest) go on a separate posted invoice linked to the case
         and left out of dunning itself, so the accounts stay true and a waiver is a plain
         credit note."""
-        amount, flat_fee_moves = self._compute_fee(actions)
+        amount, flat_fee_moves = self._compute_fee(actions, first_written)
         interest = self._interest_to_book(actions)
         lines = []
         if not self.currency_id.is_zero(amount):

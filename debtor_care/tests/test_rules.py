@@ -202,3 +202,29 @@ def test_free_intervals_merge_overlapping_pauses():
 )
 def test_euro_in_words_reads_like_a_contract(amount, lang, expected):
     assert rules.euro_in_words(amount, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("situation", "expected"),
+    [
+        ({}, None),  # a consumer's e-mail: free
+        ({"actions": ("letter",)}, None),  # the letter that puts them into default: free
+        ({"actions": ("letter",), "reminded_before": True}, "letter"),
+        ({"actions": ("letter",), "reminded_before": True, "letter_fee": 0.0}, None),
+        ({"actions": ("letter",), "reminded_before": True, "frozen": True}, None),
+        ({"customer_type": "business"}, None),  # the flat fee is off by default
+        ({"customer_type": "business", "b2b_flat_fee": True}, "flat"),
+        ({"customer_type": "business", "b2b_flat_fee": True, "frozen": True}, None),
+    ],
+)
+def test_fee_kind(situation, expected):
+    facts = {
+        "customer_type": "consumer",
+        "frozen": False,
+        "actions": ("email",),
+        "letter_fee": 2.5,
+        "reminded_before": False,
+        "b2b_flat_fee": False,
+        **situation,
+    }
+    assert rules.fee_kind(**facts) == expected
