@@ -8,9 +8,6 @@ from odoo.tools import format_amount, format_date
 
 from ..engine import rules
 from .debtor_care_call import MAX_UNREACHED
-from .debtor_care_case import (
-    PAUSE_REASONS,
-)
 
 
 class DebtorCareCase(models.Model):
@@ -145,15 +142,18 @@ class DebtorCareCase(models.Model):
     def _pause(self, until, reason, note=None):
         for case in self:
             case.sudo().write({"state": "paused", "pause_until": until, "pause_reason": reason})
-            reason_label = dict(PAUSE_REASONS)[reason]
             case.message_post(
                 body=self.env._(
                     "Case paused until %(date)s: %(reason)s. %(note)s",
-                    date=until,
-                    reason=reason_label,
+                    date=format_date(self.env, until),
+                    reason=case._pause_reason_label(reason),
                     note=note or "",
                 )
             )
+
+    def _pause_reason_label(self, reason):
+        """A pause reason in the reader's language (for chatter and messages)."""
+        return dict(self._fields["pause_reason"]._description_selection(self.env)).get(reason, "")
 
     def _lift_pause(self, message):
         self.filtered(lambda c: c.pause_reason == "hardship")._end_hardship_period()

@@ -7,11 +7,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from .debtor_care_case import (
-    PAUSE_REASONS,
-    RESOLUTIONS,
-)
-
 # what is overdue but not dunned holds the case open and paused, it never resolves it
 HOLD_REASONS = ("dispute", "agreement")
 HOLD_DAYS = 30  # a hold's pause is extended by the daily run while the hold lasts
@@ -397,7 +392,7 @@ class DebtorCareCase(models.Model):
             case.message_post(
                 body=self.env._(
                     "Nothing is overdue any more: the case is resolved (%s).",
-                    dict(RESOLUTIONS)[resolution],
+                    dict(case._fields["resolution"]._description_selection(self.env))[resolution],
                 )
             )
 
@@ -436,7 +431,7 @@ class DebtorCareCase(models.Model):
             case._lift_pause(
                 self.env._(
                     "The pause (%s) ended: the case continues.",
-                    dict(PAUSE_REASONS).get(case.pause_reason, ""),
+                    case._pause_reason_label(case.pause_reason),
                 )
             )
         return len(expired)

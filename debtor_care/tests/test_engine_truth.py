@@ -276,3 +276,20 @@ class TestEngineTellsTheTruth(DebtorCareCommon):
         self.assertEqual((case.state, case.resolution), ("resolved", "paid"))
         self.assertTrue(self._thanked(case), "now the thank-you is true")
         self.assertEqual(len(self.Case.search([("partner_id", "=", self.consumer.id)])), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestGermanChatter(DebtorCareCommon):
+    def test_a_pause_reads_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self._invoice(self.consumer, 100.0, 12)
+        self._run()
+        case = self._case(self.consumer).with_context(lang="de_DE")
+        with freeze_time(self.today):
+            case.with_context(debtor_care_today=self.today)._pause(
+                self.today + timedelta(days=9), "promise"
+            )
+        body = case.message_ids[:1].body
+        self.assertIn("19.03.2026", body, "a German date, not 2026-03-19")
+        self.assertNotIn("Promise to pay", body)
+        self.assertNotIn("2026-03-19", body)
