@@ -71,6 +71,7 @@ ENGINE_FIELDS = frozenset(
         "hardship_call_pending",
         "hardship_periods",
         "approved_level_id",
+        "awaiting_approval_level_id",
         "handover_blocked_reason",
         "thank_you_sent",
         "unreached_calls",
@@ -161,6 +162,15 @@ class DebtorCareCase(models.Model):
         readonly=True,
         copy=False,
         help="Level a manager approved for a customer who needs a human.",
+    )
+    awaiting_approval_level_id = fields.Many2one(
+        "debtor.care.level",
+        string="Step Awaiting Approval",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The step the engine holds back for a customer who needs a human, until a "
+        "manager approves it.",
     )
     handover_blocked_reason = fields.Char(readonly=True, copy=False)
     thank_you_sent = fields.Boolean(readonly=True, copy=False)
@@ -381,10 +391,14 @@ class DebtorCareCase(models.Model):
         """A manager lets the next step of a customer who needs a human go ahead."""
         require_manager(self.env, self.env._("Only a Payment Care manager can approve steps."))
         self.check_access("write")
+        if not self or any(not case.awaiting_approval_level_id for case in self):
+            raise UserError(self.env._("No step is waiting for approval on this case."))
         for case in self:
-            level, _repeat = case._upcoming_level()
+            level = case.awaiting_approval_level_id
             if level:
-                case.sudo().approved_level_id = level
+                case.sudo().write(
+                    {"approved_level_id": level.id, "awaiting_approval_level_id": False}
+                )
                 case.message_post(
                     body=self.env._(
                         "%(user)s approved the step “%(level)s”.",

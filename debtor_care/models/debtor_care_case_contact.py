@@ -201,6 +201,7 @@ class DebtorCareCase(models.Model):
             )
         )
         if self.partner_id._debtor_care_needs_human() and self.approved_level_id != step.level_id:
+            self.sudo().awaiting_approval_level_id = step.level_id
             manager = self._accountant()
             self.activity_schedule(
                 "debtor_care.mail_activity_type_manager_task",

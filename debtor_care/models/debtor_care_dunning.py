@@ -294,6 +294,7 @@ class DebtorCareDunning(models.Model):
             "level_id": self.level_id.id,
             "error_message": False,
             "approved_level_id": False,
+            "awaiting_approval_level_id": False,
             "hardship_call_pending": False,
             "handover_blocked_reason": False,
         }

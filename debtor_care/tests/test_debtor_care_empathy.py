@@ -1,6 +1,6 @@
 from datetime import date, datetime, timedelta
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, freeze_time, tagged
 
 from .common import DebtorCareCommon
@@ -308,6 +308,8 @@ class TestDebtorCareEmpathy(DebtorCareCommon):
         self.assertEqual(case.dunning_ids.state, "skipped")
         self.assertFalse(case.level_id)
         self.assertTrue(case.activity_ids, "a manager is asked to approve")
+        self.assertEqual(case.awaiting_approval_level_id.name, "Friendly reminder")
+        self.assertIn(case, self.Case.search([("awaiting_approval_level_id", "!=", False)]))
         self._run(self.today + timedelta(days=1))
         self.assertEqual(len(case.dunning_ids), 1, "the block is logged once")
         with freeze_time(self.today + timedelta(days=1)):
@@ -315,6 +317,10 @@ class TestDebtorCareEmpathy(DebtorCareCommon):
                 debtor_care_today=self.today + timedelta(days=1)
             ).action_approve_step()
         self.assertEqual(case.level_id.name, "Friendly reminder")
+        self.assertFalse(case.awaiting_approval_level_id, "nothing waits any more")
+        with self.assertRaisesRegex(UserError, "No step is waiting for approval"):
+            case.action_approve_step()
+        self.assertEqual(len(case.dunning_ids), 2, "approving nothing changes nothing")
 
     def test_thank_you_once_when_paid_after_contact(self):
         invoice = self._invoice(self.consumer, 100.0, 8)
