@@ -206,6 +206,7 @@ class DebtorCarePortal(PortalAccount):
             "max_days": case.company_id.debtor_care_max_delay_days,
             "max_installments": case.company_id.debtor_care_max_installments,
             "plan_first_date": (today + timedelta(days=14)).isoformat(),
+            "plan_count": case._portal_default_plan_count(today + timedelta(days=14)),
             "pay_all_url": self._pay_all_url(case),
         }
 

@@ -237,6 +237,23 @@ class DebtorCareCase(models.Model):
             "first_date": first_date,
         }
 
+    def _portal_default_plan_count(self, first_date, wished=3):
+        """The number of instalments the plan form starts with: the wished one if the
+        company's limits allow it, else the nearest that they do (a small debt cannot be
+        split in three above the minimum instalment), so the page never opens on an error."""
+        self.ensure_one()
+        company = self.company_id
+        counts = range(min(wished, company.debtor_care_max_installments), 0, -1)
+        for count in counts:
+            try:
+                self.env["debtor.care.agreement"].new(
+                    self._portal_plan_values(count, first_date)
+                )._check_limits()
+            except UserError:
+                continue
+            return count
+        return 1
+
     def _portal_plan_preview(self, count, first_date):
         """The schedule a proposal would get, checked against the same limits, without
         creating anything: the portal shows it while the customer types."""

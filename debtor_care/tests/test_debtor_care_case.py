@@ -329,3 +329,19 @@ class TestDebtorCareCase(DebtorCareCommon):
         case = self._case(self.business)
         self.assertEqual(case.level_id.name, "Payment reminder")
         self.assertEqual(len(case.dunning_ids), 1)
+
+    def test_work_never_goes_to_odoobot(self):
+        """Invoices sold by OdooBot (the demo's salesperson) or a portal user: the case,
+        its call task and its e-mail signature go to the configured responsible."""
+        odoobot = self.env.ref("base.user_root")
+        invoice = self._invoice(self.consumer, 100.0, 12, post=False)
+        invoice.invoice_user_id = odoobot
+        invoice.action_post()
+        self._run()
+        case = self._case(self.consumer)
+        self.assertEqual(case.user_id, self.rep, "the configured responsible, not OdooBot")
+        with freeze_time(self.today):
+            task = case.sudo()._schedule_call(self.today, "test")
+        self.assertEqual(task.user_id, self.rep)
+        case.sudo().user_id = odoobot
+        self.assertEqual(case.company_id._debtor_care_worker(case.user_id), self.rep)

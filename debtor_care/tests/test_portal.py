@@ -368,3 +368,16 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.assertIn("Thank you, we have received your message.", page)
         self.assertNotIn("Illness", page.split("o_debtor_care_form_situation")[0])
         self.assertNotIn("<b>broken</b>", page)
+
+    def test_plan_form_starts_on_a_valid_plan_for_a_small_debt(self):
+        """80.00 overdue: three instalments of 26.67 are fine at a 25.00 minimum, at a
+        30.00 minimum the form opens on two, at 50.00 on one: never on an error."""
+        case = self.other_case.sudo().with_context(debtor_care_today=self.today)
+        first = self.today + timedelta(days=14)
+        for minimum, expected in ((25.0, 3), (30.0, 2), (50.0, 1)):
+            with self.subTest(minimum=minimum):
+                self.company.debtor_care_min_installment = minimum
+                self.assertEqual(case._portal_default_plan_count(first), expected)
+        self.company.debtor_care_min_installment = 30.0
+        page = self.url_open(case.get_portal_url()).text
+        self.assertIn('value="2"', page.split('id="plan_count"')[1][:200])
