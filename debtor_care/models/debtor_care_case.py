@@ -119,6 +119,8 @@ class DebtorCareCase(models.Model):
     level_id = fields.Many2one(
         "debtor.care.level", string="Current Level", readonly=True, tracking=True, copy=False
     )
+    # the cockpit's columns: consumer and business levels share names, their stage is one
+    stage = fields.Selection(related="level_id.stage", store=True, index=True)
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",

@@ -1,6 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from ..models.debtor_care_policy import STAGES
+
 BUCKETS = [
     ("1_30", "1-30 days"),
     ("31_60", "31-60 days"),
@@ -28,7 +30,7 @@ class DebtorCareAgingReport(models.Model):
             "partner_id",
         ],
         "account.move": ["debtor_care_case_id"],
-        "debtor.care.case": ["level_id", "state", "user_id"],
+        "debtor.care.case": ["level_id", "stage", "state", "user_id"],
     }
 
     company_id = fields.Many2one("res.company", readonly=True)
@@ -37,6 +39,8 @@ class DebtorCareAgingReport(models.Model):
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     case_id = fields.Many2one("debtor.care.case", readonly=True)
     level_id = fields.Many2one("debtor.care.level", string="Level", readonly=True)
+    # consumer and business policies name their levels alike: the stage is one column each
+    stage = fields.Selection(STAGES, readonly=True)
     user_id = fields.Many2one("res.users", string="Responsible", readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
     days_overdue = fields.Integer(readonly=True, aggregator="max")
@@ -56,6 +60,7 @@ class DebtorCareAgingReport(models.Model):
                        aml.move_id,
                        c.id AS case_id,
                        c.level_id,
+                       c.stage,
                        c.user_id,
                        aml.date_maturity,
                        CURRENT_DATE - aml.date_maturity AS days_overdue,

@@ -345,3 +345,16 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(task.user_id, self.rep)
         case.sudo().user_id = odoobot
         self.assertEqual(case.company_id._debtor_care_worker(case.user_id), self.rep)
+
+    def test_cockpit_has_one_column_per_stage(self):
+        """Consumer and business levels are different records with alike names: the
+        cockpit groups by their stage, so the two first reminders share one column."""
+        for partner in (self.consumer, self.business):
+            self._invoice(partner, 100.0, 12)
+        self._run()
+        cases = self._case(self.consumer) | self._case(self.business)
+        self.assertEqual(len(cases.level_id), 2, "two policies, two level records")
+        groups = self.Case.read_group([("id", "in", cases.ids)], ["stage"], ["stage"])
+        self.assertEqual([(g["stage"], g["stage_count"]) for g in groups], [("reminder", 2)])
+        arch = self.env.ref("debtor_care.debtor_care_case_view_kanban").arch
+        self.assertIn('default_group_by="stage"', arch)

@@ -200,6 +200,8 @@ class TestDebtorCareReports(DebtorCareCommon):
             {"1_30": 100.0, "31_60": 200.0, "61_90": 300.0, "90_plus": 450.0},
         )
         self.assertEqual(Report.search([("partner_id", "=", self.consumer.id)]).level_id, level)
+        rows = Report.search([("partner_id", "=", self.consumer.id)])
+        self.assertEqual(set(rows.mapped("stage")), {level.stage}, "grouped by stage too")
 
     def test_step_report_counts_channels_and_tone(self):
         self._invoice(self.consumer, 100.0, 8)
