@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.tests import freeze_time
 
@@ -112,6 +112,16 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
             while engine._cron_daily_run(batch_size=batch_size):
                 pass
         self.env.invalidate_all()
+
+    def _open_two_cases(self):
+        """The portal's world: the consumer and `other_customer`, one overdue invoice and
+        one case each, on the real today (UTC, as the portal shows it)."""
+        self.today = fields.Date.context_today(self.env["res.partner"].with_context(tz="UTC"))
+        self.invoice = self._invoice(self.consumer, 300.0, 12)
+        self.other_invoice = self._invoice(self.other_customer, 80.0, 12)
+        self._run(self.today)
+        self.case = self._case(self.consumer, on=self.today)
+        self.other_case = self._case(self.other_customer, on=self.today)
 
     def _case(self, partner, company=None, on=None):
         """The partner's latest case, seen on a given day (default: `today`)."""

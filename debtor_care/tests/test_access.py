@@ -51,12 +51,7 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.today = fields.Date.context_today(self.env["res.partner"].with_context(tz="UTC"))
-        self.invoice = self._invoice(self.consumer, 300.0, 12)
-        self.other_invoice = self._invoice(self.other_customer, 80.0, 12)
-        self._run(self.today)
-        self.case = self._case(self.consumer, on=self.today)
-        self.other_case = self._case(self.other_customer, on=self.today)
+        self._open_two_cases()
 
     def as_(self, role, records):
         return records.with_user(self.users[role])

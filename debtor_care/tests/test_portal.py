@@ -4,7 +4,7 @@ import re
 import time
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 from .common import DebtorCareCommon
@@ -40,12 +40,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.today = fields.Date.context_today(self.env["res.partner"].with_context(tz="UTC"))
-        self.invoice = self._invoice(self.consumer, 300.0, 12)
-        self.other_invoice = self._invoice(self.other_customer, 80.0, 12)
-        self._run(self.today)
-        self.case = self._case(self.consumer, on=self.today)
-        self.other_case = self._case(self.other_customer, on=self.today)
+        self._open_two_cases()
 
     def test_customer_sees_own_page_only(self):
         self.authenticate("clara_portal", "clara_portal_pw")
