@@ -80,11 +80,16 @@ class DebtorCareAgreement(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection(STATES, default="draft", required=True, tracking=True, index=True)
+    # engine-owned (ENGINE_FIELDS): readonly, so forms never send them, and never copied
+    state = fields.Selection(
+        STATES, default="draft", required=True, tracking=True, index=True, readonly=True, copy=False
+    )
     origin = fields.Selection(
         [("backoffice", "Back office"), ("call", "Call"), ("portal", "Portal")],
         default="backoffice",
         required=True,
+        readonly=True,
+        copy=False,
     )
     move_ids = fields.Many2many(
         "account.move",

@@ -18,10 +18,10 @@ class DebtorCareAgreementLine(models.Model):
     date_due = fields.Date(required=True)
     amount = fields.Monetary(required=True)
     is_down_payment = fields.Boolean()
-    amount_paid = fields.Monetary(readonly=True)
-    state = fields.Selection(LINE_STATES, default="open", required=True)
-    reminder_sent = fields.Boolean(readonly=True)
-    call_planned = fields.Boolean(readonly=True)
+    amount_paid = fields.Monetary(readonly=True, copy=False)
+    state = fields.Selection(LINE_STATES, default="open", required=True, readonly=True, copy=False)
+    reminder_sent = fields.Boolean(readonly=True, copy=False)
+    call_planned = fields.Boolean(readonly=True, copy=False)
 
     def _check_editable(self, fields_given=()):
         """Instalments change by hand only in a draft, and their payment state never:

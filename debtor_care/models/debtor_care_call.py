@@ -76,7 +76,7 @@ class DebtorCareCall(models.Model):
             return case._written_fallback(today, self.env._("The phone number is wrong."))
         if self.result != "reached":
             return None
-        case.last_conversation_date = today
+        case.write({"last_conversation_date": today, "unreached_calls": 0})  # "in a row"
         handler = getattr(self, f"_outcome_{self.outcome or 'none'}")
         return handler(case, today, promise_amount, promise_date, hardship_reason)
 

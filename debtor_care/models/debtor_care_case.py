@@ -6,7 +6,8 @@ as Odoo core splits its large models, each file an `_inherit` of this one:
 - debtor_care_case_decision.py: which level, tone and channels (rules in engine/rules.py)
 - debtor_care_case_contact.py: calls and scripts, fallback, pauses, hardship, thank-you
 - debtor_care_case_statement.py: the customer statement and default interest
-- debtor_care_case_night.py: the daily run's batches with the savepoint fallback
+- debtor_care_case_step.py: one case's step, alone in a savepoint when it must be
+  (the night's batches are debtor.care.run's, debtor_care_run.py)
 - debtor_care_case_portal.py: what the customer does on the portal
 """
 
@@ -105,7 +106,13 @@ class DebtorCareCase(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     state = fields.Selection(
-        CASE_STATES, default="open", required=True, index=True, tracking=True, copy=False
+        CASE_STATES,
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
+        readonly=True,
     )
     customer_type = fields.Selection(related="partner_id.debtor_care_customer_type")
     policy_id = fields.Many2one(
@@ -378,7 +385,8 @@ class DebtorCareCase(models.Model):
         notification in the UI, the same facts as data over RPC)."""
         require_user(self.env)
         self.check_access("write")
-        return self.env["debtor.care.run"].sudo()._run_now(self.sudo().partner_id)
+        cases = self.sudo()
+        return self.env["debtor.care.run"].sudo()._run_now(cases.partner_id, cases.company_id)
 
     def action_pause(self):
         return {

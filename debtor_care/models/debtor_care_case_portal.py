@@ -77,10 +77,12 @@ class DebtorCareCase(models.Model):
         return self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)[:1]
 
     def _pause_at_least(self, until, reason, note=None):
-        """Pause until `until` unless a pause already lasts as long (a hardship pause is
-        never shortened by a later request)."""
+        """Pause until `until` unless a pause already lasts as long; a hardship pause is
+        never replaced by a later request (it protects the customer, only a manager ends it)."""
         self.ensure_one()
-        if self.state == "paused" and self.pause_until and self.pause_until >= until:
+        if self.state == "paused" and (
+            self.pause_reason == "hardship" or (self.pause_until and self.pause_until >= until)
+        ):
             return
         self._pause(until, reason, note)
 

@@ -261,7 +261,7 @@ class DebtorCareCase(models.Model):
         alive._write_aggregates(aggregates)
         self._link_moves(alive, aggregates, holds)
         held._hold(holds, today)
-        (alive - held)._release_dispute_holds(holds)
+        (alive - held)._release_dispute_holds()
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
         return stats
 
@@ -282,14 +282,17 @@ class DebtorCareCase(models.Model):
                 )
                 case._pause(until, reason, note)
 
-    def _release_dispute_holds(self, holds):
-        """A dispute pause ends as soon as no disputed item is left."""
-        for case in self.filtered(
-            lambda c: c.state == "paused"
-            and c.pause_reason == "dispute"
-            and c.partner_id.id not in holds
-        ):
-            case._lift_pause(self.env._("No invoice is disputed any more: payment care continues."))
+    def _release_dispute_holds(self):
+        """A dispute pause holds a case only while nothing else is overdue: these cases
+        have dunnable items (again), so payment care continues for them; a disputed
+        invoice itself stays out of dunning."""
+        for case in self.filtered(lambda c: c.state == "paused" and c.pause_reason == "dispute"):
+            case._lift_pause(
+                self.env._(
+                    "Undisputed items are overdue: payment care continues for them; "
+                    "disputed invoices stay out of dunning."
+                )
+            )
 
     @api.model
     def _prepare_case_vals(self, partner, company, agg, today):

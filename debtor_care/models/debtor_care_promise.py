@@ -40,11 +40,14 @@ class DebtorCarePromise(models.Model):
         required=True,
         tracking=True,
         index=True,
+        readonly=True,
+        copy=False,
     )
     origin = fields.Selection(
         [("call", "Call"), ("portal", "Portal"), ("manual", "Manual")],
         default="manual",
         required=True,
+        readonly=True,
     )
     call_id = fields.Many2one("debtor.care.call", readonly=True)
     date_start = fields.Date(

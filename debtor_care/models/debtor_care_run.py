@@ -225,14 +225,19 @@ class DebtorCareRun(models.Model):
 
     # ------------------------------------------------------------------ run now
     @api.model
-    def _run_now(self, partners, companies=None):
-        """What "Run now" does for customers: their cases synced and their due steps
-        performed at once, then a report of what happened (callers checked the user)."""
+    def _run_now(self, partners, companies):
+        """What "Run now" does for customers in the given companies (the caller's, with
+        payment care switched on): their cases synced and their due steps performed at
+        once, then a report of what happened (callers checked the user)."""
         Case = self.env["debtor.care.case"]
         today = Case._today()
-        for company in companies or Case.search([("partner_id", "in", partners.ids)]).company_id:
+        companies = companies.filtered("debtor_care_enabled")
+        for company in companies:
             Case.with_company(company)._sync_company_cases(company, today, partners=partners)
-        cases = Case.search([("partner_id", "in", partners.ids)], order="id desc")
+        cases = Case.search(
+            [("partner_id", "in", partners.ids), ("company_id", "in", companies.ids)],
+            order="id desc",
+        )
         cases = cases.filtered(lambda c: c.state in ("open", "paused")) or cases[:1]
         before = {case.id: set(case.dunning_ids.ids) for case in cases}
         self._run_batch(cases.filtered(lambda c: c.state == "open"), today)

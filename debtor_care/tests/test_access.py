@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from ..models import clock
 from .common import DebtorCareCommon
@@ -396,3 +396,44 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
             self.assertEqual(case.sudo()._today(), self.today, "sudo keeps the user")
             root = self.case.with_user(self.env.ref("base.user_root"))
             self.assertEqual(root.with_context(debtor_care_today=ahead)._today(), ahead)
+
+    def test_back_office_forms_create_and_copy_agreements(self):
+        """Engine-owned fields are readonly in the model: a form never sends them, so a
+        rep creates and duplicates plans as before (review finding)."""
+        with Form(self.as_("rep", self.env["debtor.care.agreement"])) as form:
+            form.partner_id = self.consumer
+            form.move_ids.add(self.invoice)
+            form.first_date = self.today + timedelta(days=7)
+        draft = form.record
+        self.assertEqual((draft.state, draft.origin), ("draft", "backoffice"))
+        active = self._agreement(self.case, self.invoice, state="active")
+        copy = self.as_("rep", active).copy()
+        self.assertEqual(copy.state, "draft")
+        self.assertEqual(set(copy.line_ids.mapped("state")), {"open"})
+        self.assertFalse(any(copy.line_ids.mapped("amount_paid")))
+
+    def test_run_now_stays_in_companies_with_payment_care(self):
+        self.company.debtor_care_enabled = False
+        newcomer = self.env["res.partner"].create({"name": "New Late", "email": "n@x.example"})
+        self._invoice(newcomer, 50.0, 12)
+        self.as_("rep", newcomer).action_debtor_care_run_now()
+        self.assertFalse(self.Case.search([("partner_id", "=", newcomer.id)]))
+
+    def test_only_a_manager_changes_a_hardship_pause(self):
+        self.case.sudo()._set_hardship(self.today + timedelta(days=30), "illness")
+        wizard = self.as_("rep", self.env["debtor.care.pause.wizard"]).create(
+            {
+                "case_ids": [Command.set(self.case.ids)],
+                "reason": "time",
+                "date_until": self.today + timedelta(days=3),
+            }
+        )
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+        case = self.case.sudo().with_context(debtor_care_today=self.today)
+        case._portal_report_paid(self.today, 10.0, "TX")
+        self.assertEqual(
+            (self.case.pause_reason, self.case.pause_until),
+            ("hardship", self.today + timedelta(days=30)),
+            "a customer's later request never replaces the hardship pause",
+        )

@@ -65,6 +65,18 @@ class TestEngineTellsTheTruth(DebtorCareCommon):
         self._run(self.today + timedelta(days=41))
         self.assertEqual(case.state, "open")
 
+    def test_a_new_overdue_invoice_ends_a_dispute_pause(self):
+        disputed = self._invoice(self.consumer, 120.0, 5)
+        self._run()
+        case = self._case(self.consumer)
+        disputed._debtor_care_open_dispute("Wrong colour")
+        self._run(self.today + timedelta(days=1))
+        self.assertEqual(case.pause_reason, "dispute")
+        self._invoice(self.consumer, 60.0, 3)  # another one, undisputed, overdue
+        self._run(self.today + timedelta(days=2))
+        self.assertEqual(case.state, "open", "the undisputed invoice is dunned again")
+        self.assertEqual(case.amount_overdue, 60.0, "the disputed one stays out")
+
     def test_dispute_settled_by_a_credit_note_is_no_payment(self):
         invoice = self._invoice(self.consumer, 80.0, 5)
         self._run()

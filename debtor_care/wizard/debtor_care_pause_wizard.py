@@ -46,6 +46,8 @@ class DebtorCarePauseWizard(models.TransientModel):
                 self.env._("A pause can last at most 180 days; extend it later if needed.")
             )
         cases = self.case_ids.filtered(lambda c: c.state in ("open", "paused"))
+        if not is_manager(self.env) and any(c.pause_reason == "hardship" for c in cases):
+            raise UserError(self.env._("Only a Payment Care manager can change a hardship pause."))
         if self.reason == "hardship":
             if not is_manager(self.env):
                 raise UserError(self.env._("Only a Payment Care manager can record hardship."))
