@@ -41,8 +41,8 @@ def check_protected_fields(records, fields, engine_fields, manager_fields=()):
             env._(
                 "%(model)s: %(fields)s can only be changed by payment care itself, "
                 "through its actions.",
-                model=records._description,
-                fields=", ".join(records._fields[name].string for name in engine),
+                model=env["ir.model"]._get(records._name).name,
+                fields=", ".join(records._fields[name]._description_string(env) for name in engine),
             )
         )
     managed = sorted(set(fields) & set(manager_fields))
@@ -50,8 +50,10 @@ def check_protected_fields(records, fields, engine_fields, manager_fields=()):
         raise AccessError(
             env._(
                 "%(model)s: only a Payment Care manager can change %(fields)s.",
-                model=records._description,
-                fields=", ".join(records._fields[name].string for name in managed),
+                model=env["ir.model"]._get(records._name).name,
+                fields=", ".join(
+                    records._fields[name]._description_string(env) for name in managed
+                ),
             )
         )
 

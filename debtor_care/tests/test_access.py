@@ -437,3 +437,9 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
             ("hardship", self.today + timedelta(days=30)),
             "a customer's later request never replaces the hardship pause",
         )
+
+    def test_a_refusal_names_the_fields_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        rep = self.as_("rep", self.case).with_context(lang="de_DE")
+        with self.assertRaisesRegex(AccessError, "Status"):
+            rep.write({"state": "resolved"})
