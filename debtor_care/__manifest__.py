@@ -11,7 +11,14 @@
     "development_status": "Alpha",
     "application": False,
     "installable": True,
-    "depends": ["account", "account_payment", "portal", "mail", "resource"],
+    "depends": [
+        "account",
+        "account_payment",
+        "account_qr_code_sepa",
+        "portal",
+        "mail",
+        "resource",
+    ],
     "external_dependencies": {"python": ["num2words"]},
     "data": [
         # security

@@ -10,9 +10,18 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
-from ..models.debtor_care_case_portal import PROBLEM_REASONS
+from ..models.debtor_care_case_portal import PROBLEM_REASONS, PortalInputError
 
-ACTIONS = ("paid", "call", "time", "plan", "problem", "situation")
+# each form of the care page and its inputs (kept in the form when it comes back with an error)
+FORM_FIELDS = {
+    "paid": ("date", "amount", "reference"),
+    "call": ("phone", "day", "hour_from", "hour_to"),
+    "time": ("date",),
+    "plan": ("count", "first_date"),
+    "problem": ("move_id", "reason", "message"),
+    "situation": ("category",),
+}
+ACTIONS = tuple(FORM_FIELDS)
 CARE_PAGE_STEP = 20  # open invoices per page of the care page
 # what the page says after an action comes from the server, never from the URL: the
 # outcome travels in the visitor's session (a link cannot carry words onto our page)
@@ -74,8 +83,22 @@ class DebtorCarePortal(PortalAccount):
             record = self._document_check_access(model, record_id, access_token)
         except (AccessError, MissingError):
             raise NotFound() from None
+        self._speak_customer_language(record.partner_id)
         # "today" on the customer's page is the customer's today, not the superuser's
-        return record.with_context(tz=record.partner_id.tz or "UTC")
+        return record.with_context(tz=record.partner_id.tz or "UTC", lang=request.env.lang)
+
+    @staticmethod
+    def _speak_customer_language(partner):
+        """A visitor with a token link is the customer it was sent to: the page speaks
+        the customer's language (a logged-in customer has their own user language)."""
+        lang = partner.lang
+        if request.env.user._is_public() and lang and lang != request.env.lang:
+            if request.env["res.lang"]._get_data(code=lang):
+                request.update_context(lang=lang)
+
+    @staticmethod
+    def _page_lang():
+        return (request.env.lang or "en_US").replace("_", "-")
 
     def _care_case(self, case_id, access_token):
         return self._care_record("debtor.care.case", case_id, access_token)
@@ -98,6 +121,7 @@ class DebtorCarePortal(PortalAccount):
             {
                 **self._prepare_portal_layout_values(),
                 "page_name": "payment_care",
+                "page_lang": self._page_lang(),
                 "link_closed": True,
             },
         )
@@ -129,6 +153,7 @@ class DebtorCarePortal(PortalAccount):
             {
                 **self._prepare_portal_layout_values(),
                 "page_name": "payment_care",
+                "page_lang": self._page_lang(),
             },
         )
 
@@ -147,15 +172,34 @@ class DebtorCarePortal(PortalAccount):
             return self._link_closed()
         if case.state not in ("open", "paused"):
             return self._link_closed()
-        flash = self._pop_flash(case)
         return request.render(
             "debtor_care.portal_care_page",
-            self._care_page_values(
-                case, access_token, flash.get("error"), flash.get("done"), page=page
-            ),
+            self._care_page_values(case, access_token, self._pop_flash(case), page=page),
         )
 
-    def _care_page_values(self, case, access_token, error=None, done=None, page=1):
+    def _form_values(self, case, plan_count, plan_first_date, flash):
+        """What each form shows: its defaults, or what the visitor typed when it came
+        back with an error."""
+        values = {
+            "call": {
+                "phone": case.partner_id.phone or "",
+                "day": "",
+                "hour_from": "9",
+                "hour_to": "12",
+            },
+            "time": {"date": ""},
+            "plan": {"count": str(plan_count), "first_date": plan_first_date},
+            "paid": {"date": "", "amount": "", "reference": ""},
+            "problem": {"move_id": "", "reason": "", "message": ""},
+            "situation": {"category": ""},
+        }
+        form = flash.get("form")
+        if form in values:
+            values[form].update(flash.get("values") or {})
+        return values
+
+    def _care_page_values(self, case, access_token, flash=None, page=1):
+        flash = flash or {}
         today = case._today()
         lines = case._get_overdue_lines(today)[case.id]
         Move = request.env["account.move"].sudo()
@@ -179,6 +223,15 @@ class DebtorCarePortal(PortalAccount):
         open_moves = Move.search(
             domain, order="invoice_date_due, id", limit=CARE_PAGE_STEP, offset=pager["offset"]
         )
+        open_total = sum(
+            row["amount_residual"]
+            for row in Move.search_read(domain, ["amount_residual"], load=False)
+        )
+        plan_first_date = (today + timedelta(days=14)).isoformat()
+        plan_count = case._portal_default_plan_count(today + timedelta(days=14))
+        form = flash.get("form")
+        field = flash.get("field")
+        credit = case._open_credit()
         agreements = case.agreement_ids.filtered(
             lambda a: a.state in ("proposed", "active")
             or (a.state, a.origin) == ("draft", "portal")
@@ -197,16 +250,28 @@ class DebtorCarePortal(PortalAccount):
             "agreements": agreements,
             "promises": case.promise_ids.filtered(lambda p: p.state == "pending"),
             "next_step": case._portal_next_step_text(),
-            "error": error,
-            "done": done in ACTIONS and done,
+            "done": flash.get("done") in ACTIONS and flash["done"],
+            "done_message": flash.get("message")
+            or request.env._("Thank you, we have received your message."),
+            "form_error": {"form": form, "field": field, "message": flash.get("error")}
+            if flash.get("error")
+            else {},
+            "invalid": {f"{form}.{field}"} if flash.get("error") and field else set(),
+            "form_values": self._form_values(case, plan_count, plan_first_date, flash),
+            "overdue_total": sum(lines.mapped("amount_residual")),
+            "open_total": open_total,
+            "open_credit": credit,
+            "payment": case._transfer_details(lines, credits=credit),
+            "invoice_payments": {
+                move.id: case._invoice_transfer_details(move) for move in open_moves
+            },
+            "page_lang": self._page_lang(),
             "problem_reasons": [(key, str(label)) for key, label in PROBLEM_REASONS],
             "hardship_reasons": request.env["res.partner"]
             ._fields["debtor_care_hardship_reason"]
             ._description_selection(request.env),
             "max_days": case.company_id.debtor_care_max_delay_days,
             "max_installments": case.company_id.debtor_care_max_installments,
-            "plan_first_date": (today + timedelta(days=14)).isoformat(),
-            "plan_count": case._portal_default_plan_count(today + timedelta(days=14)),
             "pay_all_url": self._pay_all_url(case),
         }
 
@@ -227,10 +292,16 @@ class DebtorCarePortal(PortalAccount):
         record = f"{case._name},{case.id}"
         try:
             with request.env.cr.savepoint():
-                getattr(self, f"_care_action_{action}")(case, post)
-            self._flash(record=record, done=action)
+                message = getattr(self, f"_care_action_{action}")(case, post)
+            self._flash(record=record, done=action, message=message)
         except (UserError, ValueError) as error:
-            self._flash(record=record, error=str(error.args[0] if error.args else error))
+            self._flash(
+                record=record,
+                form=action,
+                field=getattr(error, "field", None),
+                error=str(error.args[0] if error.args else error),
+                values={key: str(post.get(key) or "")[:1000] for key in FORM_FIELDS[action]},
+            )
         return request.redirect(f"/my/payment-care/{case.id}?{url_encode(query)}")
 
     @http.route(
@@ -244,57 +315,63 @@ class DebtorCarePortal(PortalAccount):
             raise NotFound()
         case = self._care_case(case_id, access_token)
         try:
-            return case._portal_plan_preview(self._number(count, int), self._date(first_date))
+            return case._portal_plan_preview(
+                self._number({"count": count}, "count", int),
+                self._date({"first_date": first_date}, "first_date"),
+            )
         except UserError as error:
             return {"error": str(error.args[0])}
 
     @staticmethod
-    def _date(value):
+    def _date(post, field):
+        value = post.get(field)
         try:
             day = fields.Date.to_date(value) if value else False
         except (TypeError, ValueError):
             day = None
         if day is None or (day and not 2000 <= day.year <= 2100):
-            raise UserError(request.env._("Please enter a valid date."))
+            raise PortalInputError(request.env._("Please enter a valid date."), field)
         return day
 
     @staticmethod
-    def _number(value, kind=float):
+    def _number(post, field, kind=float):
+        value = post.get(field)
         try:
             number = kind(value) if value not in (None, "") else 0
         except (TypeError, ValueError, OverflowError):
             number = None
         if number is None or not math.isfinite(number) or abs(number) > 1e12:
-            raise UserError(request.env._("Please enter a valid number."))
+            raise PortalInputError(request.env._("Please enter a valid number."), field)
         return number
 
+    # each returns the confirmation the page shows, worded from what was recorded
     def _care_action_paid(self, case, post):
-        case._portal_report_paid(
-            self._date(post.get("date")), self._number(post.get("amount")), post.get("reference")
+        return case._portal_report_paid(
+            self._date(post, "date"), self._number(post, "amount"), post.get("reference")
         )
 
     def _care_action_call(self, case, post):
-        case._portal_request_call(
+        return case._portal_request_call(
             post.get("phone"),
-            self._date(post.get("day")),
-            self._number(post.get("hour_from"), int),
-            self._number(post.get("hour_to"), int),
+            self._date(post, "day"),
+            self._number(post, "hour_from", int),
+            self._number(post, "hour_to", int),
         )
 
     def _care_action_time(self, case, post):
-        case._portal_ask_time(self._date(post.get("date")))
+        return case._portal_ask_time(self._date(post, "date"))
 
     def _care_action_plan(self, case, post):
-        case._portal_propose_plan(
-            self._number(post.get("count"), int), self._date(post.get("first_date"))
+        return case._portal_propose_plan(
+            self._number(post, "count", int), self._date(post, "first_date")
         )
 
     def _care_action_problem(self, case, post):
-        move = request.env["account.move"].sudo().browse(self._number(post.get("move_id"), int))
-        case._portal_report_problem(move.exists(), post.get("reason"), post.get("message"))
+        move = request.env["account.move"].sudo().browse(self._number(post, "move_id", int))
+        return case._portal_report_problem(move.exists(), post.get("reason"), post.get("message"))
 
     def _care_action_situation(self, case, post):
-        case._portal_situation_changed(post.get("category"))
+        return case._portal_situation_changed(post.get("category"))
 
     # ------------------------------------------------------------------ agreements
     @http.route(
@@ -319,6 +396,7 @@ class DebtorCarePortal(PortalAccount):
             "debtor_care.portal_agreement_page",
             {
                 "page_name": "payment_care",
+                "page_lang": self._page_lang(),
                 "agreement": agreement,
                 "access_token": access_token,
                 "error": self._pop_flash(agreement).get("error"),
@@ -362,5 +440,6 @@ class DebtorCarePortal(PortalAccount):
             .search(["|", ("company_id", "=", False), ("company_id", "=", company.id)])
         )
         return request.render(
-            "debtor_care.portal_faq_page", {"entries": entries, "page_name": "payment_care"}
+            "debtor_care.portal_faq_page",
+            {"entries": entries, "page_name": "payment_care", "page_lang": self._page_lang()},
         )

@@ -251,3 +251,30 @@ def euro_in_words(amount, lang):
         joiner = "und" if lang == "de" else "and"
         text += f" {joiner} {_number_words(cents, lang)} {subunit if cents == 1 else subunits}"
     return text
+
+
+# --------------------------------------------------------------------------- transfers
+TRANSFER_TEXT_MAX = 140  # EPC069-12: remittance information, at most 140 characters
+
+
+def transfer_reference(references, fallback):
+    """The reference of one bank transfer paying several items: their numbers, in order
+    and once each, when they fit in what a SEPA transfer carries; else the fallback
+    (the case or the plan), which the accountant finds as quickly."""
+    numbers = [ref for ref in dict.fromkeys(references) if ref]
+    text = " ".join(numbers)
+    if numbers and len(text) <= TRANSFER_TEXT_MAX:
+        return text
+    return (fallback or "")[:TRANSFER_TEXT_MAX]
+
+
+def transfer_amount(owed, credits=0.0, digits=2):
+    """What one transfer should carry: what is owed less the open credits, never less
+    than nothing (a customer whose credits cover everything is not asked to pay)."""
+    return max(round(owed - credits, digits), 0.0)
+
+
+def iban_groups(iban):
+    """An IBAN as people read it off paper: groups of four ("DE89 3704 0044 ...")."""
+    compact = "".join((iban or "").split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

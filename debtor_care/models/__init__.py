@@ -21,6 +21,7 @@ from . import mail_activity
 from . import debtor_care_base_rate
 from . import account_move
 from . import res_company
+from . import res_partner_bank
 from . import res_partner
 from . import res_config_settings
 from . import mail_template

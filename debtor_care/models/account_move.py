@@ -40,6 +40,11 @@ class AccountMove(models.Model):
     )
     debtor_care_flat_fee_charged = fields.Boolean(readonly=True, copy=False)
 
+    def _debtor_care_reference(self):
+        """The reference a customer gives when paying this invoice by transfer."""
+        self.ensure_one()
+        return self.payment_reference or self.name
+
     def _debtor_care_open_dispute(self, note):
         """Take the invoices out of dunning and ask an accountant to look into it. The
         callers checked who may (a Payment Care user, or the invoice's customer on the

@@ -449,3 +449,25 @@ class DebtorCareAgreement(models.Model):
             if words:
                 return words
         return self.currency_id.with_context(lang=lang).amount_to_text(self.amount_total)
+
+    def _next_instalment(self):
+        """The first instalment not yet fully paid (False when all are)."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.state != "paid")[:1]
+
+    def _transfer_details(self, qr="url"):
+        """How to pay the next instalment by transfer: its open part; the reference names
+        the plan and its invoices (the bank matching finds the invoices by their numbers)."""
+        self.ensure_one()
+        line = self._next_instalment()
+        return self.env["res.partner.bank"]._debtor_care_payment_details(
+            self.company_id,
+            (line.amount - line.amount_paid) if line else 0.0,
+            rules.transfer_reference(
+                [self.name, *(move._debtor_care_reference() for move in self.move_ids)],
+                self.name,
+            ),
+            self.partner_id,
+            qr=qr,
+            lang=self.partner_id.lang or self.env.lang,
+        )

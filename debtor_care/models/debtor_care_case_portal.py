@@ -24,6 +24,16 @@ PORTAL_DAILY_LIMIT = 10  # requests per case and 24 hours: enough for a person, 
 CHECK_PAYMENT_DAYS = 5  # pause while an accountant checks a reported payment
 PLAN_REVIEW_DAYS = 7  # pause while a proposed plan waits for review or acceptance
 SITUATION_CALL_DAYS = 2  # a personal call this soon after hardship is told on the portal
+PLAN_ANSWER_WORKING_DAYS = 3  # a proposed plan is answered within (the review task's deadline)
+
+
+class PortalInputError(UserError):
+    """Bad input on the care page, naming the form field it is about: the page shows
+    the message next to that field and keeps what the customer typed."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 class DebtorCareCase(models.Model):
@@ -36,6 +46,17 @@ class DebtorCareCase(models.Model):
     the case's customer (portal login) or holds its token."""
 
     _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
+    # the customer writes to us on the case's page: reading their own case is enough
+    # (the record rules limit portal users to their commercial partner's cases)
+    _mail_post_access = "read"
+
+    def message_post(self, **kwargs):
+        """A message from the customer's side reaches the case's responsible: cases
+        are created without followers (no thousand "assigned to you" mails a night),
+        so the responsible follows from the customer's first message on."""
+        if len(self) == 1 and not self.env.user._is_internal() and self.user_id:
+            self.sudo().message_subscribe(partner_ids=self.user_id.partner_id.ids)
+        return super().message_post(**kwargs)
 
     def _portal_log(self, body):
         self.message_post(
@@ -90,9 +111,11 @@ class DebtorCareCase(models.Model):
         self.ensure_one()
         today = self._today()
         if not date or date > today or date < today - timedelta(days=365):
-            raise UserError(self.env._("Please give the date of your payment (not in the future)."))
+            raise PortalInputError(
+                self.env._("Please give the date of your payment (not in the future)."), "date"
+            )
         if not amount or amount <= 0 or amount > self.amount_open * 2:
-            raise UserError(self.env._("Please give the amount you paid."))
+            raise PortalInputError(self.env._("Please give the amount you paid."), "amount")
         self._portal_check_rate()
         note = plain_text_html(
             self.env._(
@@ -120,17 +143,26 @@ class DebtorCareCase(models.Model):
             )
         )
         self._pause_at_least(today + timedelta(days=CHECK_PAYMENT_DAYS), "check_payment")
+        return self.env._(
+            "Thank you: we have noted your payment of %(amount)s on %(date)s and are checking it.",
+            amount=format_amount(self.env, amount, self.currency_id),
+            date=format_date(self.env, date),
+        )
 
     def _portal_request_call(self, phone, day, hour_from, hour_to):
         self.ensure_one()
         today = self._today()
         phone = self._portal_text(phone, 32)
         if not phone or sum(c.isdigit() for c in phone) < 5:
-            raise UserError(self.env._("Please give a phone number we can call."))
+            raise PortalInputError(self.env._("Please give a phone number we can call."), "phone")
         if not day or day < today or day > today + timedelta(days=30):
-            raise UserError(self.env._("Please choose a day within the next 30 days."))
+            raise PortalInputError(
+                self.env._("Please choose a day within the next 30 days."), "day"
+            )
         if not (7 <= hour_from < hour_to <= 21):
-            raise UserError(self.env._("Please choose a time window between 7:00 and 21:00."))
+            raise PortalInputError(
+                self.env._("Please choose a time window between 7:00 and 21:00."), "hour_from"
+            )
         self._portal_check_rate()
         self.partner_id.sudo().write(
             {"debtor_care_phone_from": hour_from, "debtor_care_phone_to": hour_to}
@@ -153,12 +185,24 @@ class DebtorCareCase(models.Model):
                 phone=phone,
             )
         )
+        # the task's own date: a Sunday asked for becomes the next working day
+        planned = self._open_activity("debtor_care.mail_activity_type_payment_call").date_deadline
+        return self.env._(
+            "Thank you: we will call you at %(phone)s on %(day)s between %(start)s:00 and "
+            "%(end)s:00.",
+            phone=phone,
+            day=format_date(self.env, planned or day),
+            start=hour_from,
+            end=hour_to,
+        )
 
     def _portal_ask_time(self, date):
         self.ensure_one()
         today, limit = self._today(), self.company_id.debtor_care_max_delay_days
         if not date or date <= today or date > today + timedelta(days=limit):
-            raise UserError(self.env._("Please choose a date within the next %s days.", limit))
+            raise PortalInputError(
+                self.env._("Please choose a date within the next %s days.", limit), "date"
+            )
         self._portal_check_rate()
         promise = self.promise_ids.filtered(
             lambda p: p.state == "pending" and p.origin == "portal"
@@ -179,7 +223,9 @@ class DebtorCareCase(models.Model):
             self.env._("The customer asks for time until %s.", format_date(self.env, date))
         )
         self._pause_at_least(date + timedelta(days=2), "time", promise.display_name)
-        return promise
+        return self.env._(
+            "Thank you: we have noted that you will pay by %s.", format_date(self.env, date)
+        )
 
     def _portal_propose_plan(self, count, first_date):
         """A plan from the portal: approved at once within the company limits (if the
@@ -195,6 +241,7 @@ class DebtorCareCase(models.Model):
             )
         self._portal_check_rate()
         values = self._portal_plan_values(count, first_date)
+        self._portal_supersede_time_requests()
         agreement = self.agreement_ids.filtered(lambda a: a.state in ("draft", "proposed"))[:1]
         if agreement:  # one open proposal: a repeat replaces its schedule
             agreement.sudo().write(
@@ -209,25 +256,72 @@ class DebtorCareCase(models.Model):
         else:
             agreement = self.env["debtor.care.agreement"].create(values)
         agreement.action_generate_schedule()  # raises on limits: the whole request is undone
+        answer_by = False
         if self.company_id.debtor_care_auto_approve_plans:
             agreement.sudo().state = "proposed"
-        elif not self._open_activity("debtor_care.mail_activity_type_manager_task"):
-            self.activity_schedule(
+        else:
+            answer_by = self._portal_plan_review_task(agreement).date_deadline
+        self._portal_log(self.env._("The customer proposes a payment plan: %s.", agreement.name))
+        self._pause_at_least(
+            self._today() + timedelta(days=PLAN_REVIEW_DAYS), "plan_review", agreement.name
+        )
+        if not answer_by:
+            return self.env._(
+                "Thank you: your plan %(name)s with %(count)s instalments is ready. Please "
+                "open it below and accept it.",
+                name=agreement.name,
+                count=len(agreement.line_ids),
+            )
+        return self.env._(
+            "Thank you: we have received your proposal %(name)s (%(count)s instalments from "
+            "%(date)s) and will answer by %(answer)s.",
+            name=agreement.name,
+            count=len(agreement.line_ids),
+            date=format_date(self.env, agreement.line_ids[:1].date_due),
+            answer=format_date(self.env, answer_by),
+        )
+
+    def _portal_plan_review_task(self, agreement):
+        """The accountant's task to review a proposed plan, due within the working days
+        the customer is told (an open one is kept, and brought forward if it is later)."""
+        company = self.company_id
+        answer_by = self._today()
+        for _day in range(PLAN_ANSWER_WORKING_DAYS):
+            answer_by = company._debtor_care_next_working_day(answer_by + timedelta(days=1))
+        task = self._open_activity("debtor_care.mail_activity_type_manager_task")
+        if not task:
+            return self.activity_schedule(
                 "debtor_care.mail_activity_type_manager_task",
+                date_deadline=answer_by,
                 summary=self.env._(
                     "Review the payment plan %s proposed on the portal", agreement.name
                 ),
                 user_id=self._accountant().id,
             )
-        self._portal_log(self.env._("The customer proposes a payment plan: %s.", agreement.name))
-        self._pause_at_least(
-            self._today() + timedelta(days=PLAN_REVIEW_DAYS), "plan_review", agreement.name
-        )
-        return agreement
+        if not self._today() <= task.date_deadline <= answer_by:
+            task.sudo().date_deadline = answer_by
+        return task
+
+    def _portal_supersede_time_requests(self):
+        """A plan replaces a request for more time on the same invoices: one open answer
+        to "how will you pay", never two that contradict each other."""
+        for promise in self.promise_ids.filtered(
+            lambda p: p.state == "pending" and p.origin == "portal"
+        ):
+            promise.sudo().write({"state": "cancelled", "date_closed": self._today()})
+            self.message_post(
+                body=self.env._(
+                    "The request for time (%s) is replaced by the customer's plan proposal.",
+                    promise.display_name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _portal_plan_values(self, count, first_date):
         if not first_date:
-            raise UserError(self.env._("Please choose the date of the first instalment."))
+            raise PortalInputError(
+                self.env._("Please choose the date of the first instalment."), "first_date"
+            )
         others = self.agreement_ids.filtered(lambda a: a.state == "active")
         return {
             "partner_id": self.partner_id.id,
@@ -283,26 +377,32 @@ class DebtorCareCase(models.Model):
             and move.move_type == "out_invoice"
             and move.state == "posted"
         ):
-            raise UserError(self.env._("Please choose one of your invoices."))
+            raise PortalInputError(self.env._("Please choose one of your invoices."), "move_id")
         if reason not in dict(PROBLEM_REASONS):
-            raise UserError(self.env._("Please choose what the problem is."))
+            raise PortalInputError(self.env._("Please choose what the problem is."), "reason")
         self._portal_check_rate()
         text = self._portal_text(message)
         move._debtor_care_open_dispute(f"{dict(PROBLEM_REASONS)[reason]}: {text}")
         self._portal_log(self.env._("The customer reports a problem with %s.", move.name))
+        return self.env._(
+            "Thank you for telling us about %s. We are looking into it and send no reminders "
+            "about this invoice until it is cleared up.",
+            move.name,
+        )
 
     def _portal_situation_changed(self, category):
         """Hardship told on the portal: category only, no free text about health. The
         customer is promised a personal call: it is planned within the pause."""
         self.ensure_one()
         if category not in dict(HARDSHIP_REASONS):
-            raise UserError(self.env._("Please choose what has changed."))
+            raise PortalInputError(self.env._("Please choose what has changed."), "category")
         self._portal_check_rate()
         today = self._today()
+        call = self.env["mail.activity"]
         if not self.partner_id._debtor_care_in_hardship(today):
             until = today + timedelta(days=self.company_id.debtor_care_hardship_days)
             self._set_hardship(until, category, self.env._("Told us on the portal."))
-            self._schedule_call(
+            call = self._schedule_call(
                 today + timedelta(days=SITUATION_CALL_DAYS),
                 self.env._(
                     "The customer told us on the portal that their situation has changed. "
@@ -310,6 +410,13 @@ class DebtorCareCase(models.Model):
                 ),
             )
         self._portal_log(self.env._("The customer told us that their situation has changed."))
+        if call:
+            return self.env._(
+                "Thank you for telling us. We have paused the reminders and will call you on "
+                "%s to find a way together.",
+                format_date(self.env, call.date_deadline),
+            )
+        return self.env._("Thank you for telling us. The reminders stay paused.")
 
     def _portal_next_step_text(self):
         """What happens next, in plain words and without threats."""

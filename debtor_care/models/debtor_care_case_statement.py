@@ -101,6 +101,7 @@ class DebtorCareCase(models.Model):
         return {
             "today": today,
             "items": items,
+            "item_lines": self.env["account.move.line"].union(*(item["line"] for item in items)),
             "credits": credits,
             "payments": payments,
             "payment_days": STATEMENT_PAYMENT_DAYS,
@@ -110,6 +111,43 @@ class DebtorCareCase(models.Model):
             "total_credit": total_credit,
             "balance": total_open - total_credit,
         }
+
+    def _open_credit(self):
+        """The customer's open credits (credit notes, unmatched payments) right now, in
+        company currency: the nightly figure on the case may be a day old."""
+        self.ensure_one()
+        rows = self._fetch_open_receivable_rows(self.company_id, self.partner_id.ids)
+        return -sum(row["residual"] for row in rows if row["residual"] < 0)
+
+    def _transfer_details(self, lines, credits=None, qr="url"):
+        """How to pay these receivable lines in one transfer, less the open credits
+        (as of now, unless given), in the customer's language."""
+        self.ensure_one()
+        moves = lines.move_id.sorted(lambda move: (move.invoice_date_due or move.date, move.id))
+        return self.env["res.partner.bank"]._debtor_care_payment_details(
+            self.company_id,
+            rules.transfer_amount(
+                sum(lines.mapped("amount_residual")),
+                self._open_credit() if credits is None else credits,
+            ),
+            rules.transfer_reference([move._debtor_care_reference() for move in moves], self.name),
+            self.partner_id,
+            qr=qr,
+            lang=self._get_partner_lang(),
+        )
+
+    def _invoice_transfer_details(self, move, qr="url"):
+        """How to pay one invoice: its own account, amount and reference."""
+        self.ensure_one()
+        return self.env["res.partner.bank"]._debtor_care_payment_details(
+            self.company_id,
+            move.amount_residual,
+            move._debtor_care_reference(),
+            self.partner_id,
+            bank=move.partner_bank_id,
+            qr=qr,
+            lang=self._get_partner_lang(),
+        )
 
     def action_send_statement(self):
         """The statement by e-mail: the composer with the template, PDF attached."""

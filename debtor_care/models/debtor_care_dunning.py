@@ -160,6 +160,7 @@ class DebtorCareDunning(models.Model):
             {
                 "move_id": line.move_id.id,
                 "name": line.move_id.name,
+                "reference": line.move_id._debtor_care_reference(),
                 "invoice_date": fields.Date.to_string(line.move_id.invoice_date),
                 "date_maturity": fields.Date.to_string(line.date_maturity),
                 "days_overdue": (today - line.date_maturity).days,
@@ -216,6 +217,23 @@ class DebtorCareDunning(models.Model):
 
     def _get_credit_fmt(self):
         return self._format_amount(self.amount_credit) if self.amount_credit else ""
+
+    def _transfer_details(self, qr="url"):
+        """How to pay what this step claims in one transfer: the overdue items and the
+        fee, less the open credits (interest is shown, not claimed)."""
+        self.ensure_one()
+        case = self.case_id
+        return self.env["res.partner.bank"]._debtor_care_payment_details(
+            self.company_id,
+            rules.transfer_amount(self.amount_overdue + self.amount_fee, self.amount_credit),
+            rules.transfer_reference(
+                [item.get("reference") or item["name"] for item in self.snapshot or []],
+                case.name,
+            ),
+            case.partner_id,
+            qr=qr,
+            lang=case._get_partner_lang(),
+        )
 
     def _get_portal_url(self):
         self.ensure_one()

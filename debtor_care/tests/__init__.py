@@ -9,3 +9,4 @@ from . import test_debtor_care_reports
 from . import test_engine_truth
 from . import test_access
 from . import test_pdf
+from . import test_payment

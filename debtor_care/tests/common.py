@@ -96,6 +96,21 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
         return move
 
     @classmethod
+    def _use_euros(cls):
+        """The company books in euros, as a German shop does (before any entry exists)."""
+        euro = cls.env.ref("base.EUR")
+        euro.active = True
+        cls.company.currency_id = euro
+
+    @classmethod
+    def _company_bank(cls, iban="DE89370400440532013000", bic="COBADEFFXXX"):
+        """The account customers pay into (a SEPA IBAN: transfers get a GiroCode)."""
+        bank = cls.env["res.bank"].create({"name": "Commerzbank", "bic": bic})
+        return cls.env["res.partner.bank"].create(
+            {"acc_number": iban, "partner_id": cls.company.partner_id.id, "bank_id": bank.id}
+        )
+
+    @classmethod
     def _pay(cls, invoice, amount, on=None):
         return (
             cls.env["account.payment.register"]

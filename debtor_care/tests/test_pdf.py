@@ -14,6 +14,11 @@ class TestRealPdfs(DebtorCareCommon, HttpCase):
     """The documents a customer receives, rendered by wkhtmltopdf as in production and
     read back with pdftotext: what the paper says, not what the HTML meant to say."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._use_euros()  # a German company in euros, paid by transfer with a GiroCode
+
     def _pdf_text(self, report, records):
         if not (shutil.which("wkhtmltopdf") and shutil.which("pdftotext")):
             self.skipTest(
@@ -33,9 +38,15 @@ class TestRealPdfs(DebtorCareCommon, HttpCase):
 
     def setUp(self):
         super().setUp()
+        self._company_bank()
         self.invoice = self._invoice(self.consumer, 448.20, 25)
         self._run()
         self.case = self._case(self.consumer)
+
+    def assertHowToPay(self, text, reference):
+        self.assertIn("DE89 3704 0044 0532 0130 00", text, "the IBAN, readable")
+        self.assertIn("COBADEFFXXX", text)
+        self.assertIn(reference, text)
 
     def test_agreement_pdf_says_the_schedule_and_the_amount_in_words(self):
         with freeze_time(self.today):
@@ -54,17 +65,20 @@ class TestRealPdfs(DebtorCareCommon, HttpCase):
         self.assertIn(" ".join(agreement._amount_in_words().split()), text)
         self.assertIn("149.40", text, "each instalment, 448.20 in three")
         self.assertIn(self.consumer.name, text)
+        self.assertHowToPay(text, f"{agreement.name} {self.invoice.payment_reference}")
 
     def test_statement_pdf_lists_the_open_invoice(self):
         text = self._pdf_text("debtor_care.action_report_statement", self.case)
         self.assertIn(self.invoice.name, text)
         self.assertIn("448.20", text)
+        self.assertHowToPay(text, self.invoice.payment_reference)
 
     def test_letter_pdf_is_the_written_reminder(self):
         step = self.case.dunning_ids[:1]
         text = self._pdf_text("debtor_care.action_report_dunning_letter", step)
         self.assertIn(self.invoice.name, text)
         self.assertIn(self.consumer.name, text)
+        self.assertHowToPay(text, self.invoice.payment_reference)
 
 
 @tagged("post_install", "-at_install")

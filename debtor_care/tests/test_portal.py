@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
+from odoo.tools import format_date
 
 from .common import DebtorCareCommon
 
@@ -70,7 +71,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
         token = self.case._portal_ensure_token()
         first = self.url_open(self.case.get_portal_url())
         self.assertEqual(first.status_code, 200)
-        rows = [move for move in invoices if f"<td>{move.name}</td>" in first.text]
+        rows = [move for move in invoices if f"<strong>{move.name}</strong>" in first.text]
         self.assertEqual(len(rows), 20, "20 open invoices per page, the oldest due first")
         self.assertIn(self.invoice.name, [move.name for move in rows])
         self.assertIn(f"/my/payment-care/{self.case.id}/page/2?access_token={token}", first.text)
@@ -79,7 +80,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
             self.assertIn(f'<option value="{move.id}">{move.name}</option>', first.text)
         second = self.url_open(f"/my/payment-care/{self.case.id}/page/2?access_token={token}")
         self.assertEqual(second.status_code, 200)
-        rest = [move for move in invoices if f"<td>{move.name}</td>" in second.text]
+        rest = [move for move in invoices if f"<strong>{move.name}</strong>" in second.text]
         self.assertEqual(len(rest), 5)
         self.assertFalse(set(rows) & set(rest))
 
@@ -169,7 +170,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
         done = re.search(r'data-done="(\w+)"', page)
         if done:
             return f"done={done.group(1)}"
-        error = re.search(r'class="alert alert-danger"[^>]*>([^<]*)<', page)
+        error = re.search(r'class="[^"]*o_debtor_care_error[^"]*"[^>]*>([^<]*)<', page)
         return f"error={error.group(1).strip()}" if error else ""
 
     def test_bad_inputs_change_nothing(self):
@@ -360,7 +361,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.assertIn("done=situation", location)
         self.assertEqual(self.consumer.sudo().debtor_care_hardship_reason, "illness")
         page = self.last_page
-        self.assertIn("Thank you, we have received your message.", page)
+        self.assertIn("We have paused the reminders and will call you on", page)
         self.assertNotIn("Illness", page.split("o_debtor_care_form_situation")[0])
         self.assertNotIn("<b>broken</b>", page)
 
@@ -376,3 +377,65 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.company.debtor_care_min_installment = 30.0
         page = self.url_open(case.get_portal_url()).text
         self.assertIn('value="2"', page.split('id="plan_count"')[1][:200])
+
+    def test_an_error_shows_next_to_its_field_and_keeps_the_input(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        past = (self.today - timedelta(days=3)).isoformat()
+        outcome = self._post_action("paid", {"date": past, "amount": "-5", "reference": "TX9"})
+        self.assertEqual(outcome, "error=Please give the amount you paid.")
+        page = self.last_page
+        self.assertIn('id="dc_paid_amount_error"', page, "the message sits under the amount")
+        amount = re.search(r'<input[^>]*id="dc_paid_amount"[^>]*>', page).group(0)
+        self.assertIn('aria-invalid="true"', amount)
+        self.assertIn('value="-5"', amount, "what the customer typed stays")
+        reference = re.search(r'<input[^>]*id="dc_paid_reference"[^>]*>', page).group(0)
+        self.assertIn('value="TX9"', reference)
+        date = re.search(r'<input[^>]*id="dc_paid_date"[^>]*>', page).group(0)
+        self.assertIn(f'value="{past}"', date)
+        # the other forms are untouched
+        self.assertNotIn("aria-invalid", page.split("o_debtor_care_form_problem")[1])
+
+    def test_the_thank_you_confirms_what_was_asked(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        # a Saturday becomes the next working day, and the page says so
+        day = self.today + timedelta(days=(5 - self.today.weekday()) % 7 or 7)
+        self._post_action(
+            "call",
+            {"phone": "+49 30 7654321", "day": day.isoformat(), "hour_from": "10", "hour_to": "13"},
+        )
+        task = self.case.activity_ids.filtered(lambda a: "call" in (a.summary or "").lower())
+        self.assertEqual(task.date_deadline.weekday(), 0, "planned on the Monday")
+        done = re.search(r'o_debtor_care_done"[^>]*>(.*?)</div>', self.last_page, re.S).group(1)
+        self.assertIn("we will call you at +49 30 7654321", done)
+        self.assertIn("between 10:00 and 13:00", done)
+        self.assertIn(f"on {format_date(self.env, task.date_deadline)}", done)
+        # a plan replaces the request for time, and says when we answer
+        self.company.debtor_care_auto_approve_plans = False
+        self._post_action("time", {"date": (self.today + timedelta(days=10)).isoformat()})
+        self.assertEqual(self.case.promise_ids.state, "pending")
+        first = (self.today + timedelta(days=14)).isoformat()
+        self.assertEqual(
+            self._post_action("plan", {"count": "2", "first_date": first}), "done=plan"
+        )
+        self.assertEqual(self.case.promise_ids.state, "cancelled", "the plan supersedes it")
+        review = self.case.activity_ids.filtered(lambda a: "Review the payment plan" in a.summary)
+        done = re.search(r'o_debtor_care_done"[^>]*>(.*?)</div>', self.last_page, re.S).group(1)
+        self.assertIn("2 instalments", done)
+        self.assertIn("will answer by", done)
+        self.assertLessEqual(review.date_deadline, self.today + timedelta(days=5))
+
+    def test_a_token_link_speaks_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"].search([("name", "=", "debtor_care")])._update_translations(
+            "de_DE"
+        )
+        self.consumer.lang = "de_DE"
+        page = self.url_open(self.case.get_portal_url()).text
+        self.assertIn('<html lang="de-DE"', page)
+        self.assertIn("Ihre offenen Rechnungen", page)
+        # an English customer reads English, whatever the browser said before
+        self.other_customer.lang = "en_US"
+        self.opener.cookies.set("frontend_lang", "de_DE")
+        page = self.url_open(self.other_case.get_portal_url()).text
+        self.assertIn('<html lang="en-US"', page)
+        self.assertIn("Your open invoices with", page)

@@ -228,3 +228,30 @@ def test_fee_kind(situation, expected):
         **situation,
     }
     assert rules.fee_kind(**facts) == expected
+
+
+@pytest.mark.parametrize(
+    ("references", "fallback", "expected"),
+    [
+        (["INV/1", "INV/2", "INV/1"], "CARE/7", "INV/1 INV/2"),
+        ([], "CARE/7", "CARE/7"),
+        ([False, ""], "CARE/7", "CARE/7"),
+        ([f"INV/2026/{n:05d}" for n in range(12)], "CARE/7", "CARE/7"),
+    ],
+)
+def test_transfer_reference_lists_the_numbers_when_they_fit(references, fallback, expected):
+    assert rules.transfer_reference(references, fallback) == expected
+    assert len(rules.transfer_reference(references, fallback)) <= rules.TRANSFER_TEXT_MAX
+
+
+@pytest.mark.parametrize(
+    ("owed", "credits", "expected"),
+    [(149.4, 0.0, 149.4), (100.0, 30.555, 69.44), (20.0, 50.0, 0.0)],
+)
+def test_transfer_amount_nets_credits_and_never_goes_below_zero(owed, credits, expected):
+    assert rules.transfer_amount(owed, credits) == expected
+
+
+def test_iban_groups_of_four():
+    assert rules.iban_groups("de89370400440532013000") == "DE89 3704 0044 0532 0130 00"
+    assert rules.iban_groups("") == ""

@@ -63,7 +63,7 @@ registry.category("web_tour.tours").add("debtor_care_portal_call", {
     steps: () => [
         {
             content: "The open invoices are listed",
-            trigger: ".o_debtor_care_invoices tbody tr",
+            trigger: ".o_debtor_care_invoices .o_debtor_care_invoice",
         },
         {
             content: "Phone number",
@@ -95,7 +95,7 @@ registry.category("web_tour.tours").add("debtor_care_portal_plan", {
     steps: () => [
         {
             content: "The reminder link opens the open invoices",
-            trigger: ".o_debtor_care_invoices tbody tr",
+            trigger: ".o_debtor_care_invoices .o_debtor_care_invoice",
         },
         {
             content: "Too many instalments",
