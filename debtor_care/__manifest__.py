@@ -53,7 +53,14 @@
     ],
     "assets": {
         "web.assets_frontend": [
+            "debtor_care/static/src/scss/portal.scss",
             "debtor_care/static/src/js/portal_plan_preview.js",
+        ],
+        "portal.assets_chatter": [
+            "debtor_care/static/src/chatter/portal_chatter_a11y.xml",
+        ],
+        "portal.assets_chatter_style": [
+            "debtor_care/static/src/chatter/portal_chatter_a11y.scss",
         ],
         "web.assets_tests": [
             "debtor_care/static/src/js/tours/*.js",

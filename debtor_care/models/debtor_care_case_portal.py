@@ -51,11 +51,15 @@ class DebtorCareCase(models.Model):
     _mail_post_access = "read"
 
     def message_post(self, **kwargs):
-        """A message from the customer's side reaches the case's responsible: cases
-        are created without followers (no thousand "assigned to you" mails a night),
-        so the responsible follows from the customer's first message on."""
-        if len(self) == 1 and not self.env.user._is_internal() and self.user_id:
-            self.sudo().message_subscribe(partner_ids=self.user_id.partner_id.ids)
+        """A conversation on the care page: cases are created without followers (no
+        thousand "assigned to you" mails a night), so when the customer first writes,
+        the responsible follows (and is told) and the customer follows our answers
+        (messages only: internal notes stay internal)."""
+        if len(self) == 1 and not self.env.user._is_internal():
+            comment = self.env.ref("mail.mt_comment")
+            self.sudo().message_subscribe(partner_ids=self.partner_id.ids, subtype_ids=comment.ids)
+            if self.user_id:
+                self.sudo().message_subscribe(partner_ids=self.user_id.partner_id.ids)
         return super().message_post(**kwargs)
 
     def _portal_log(self, body):

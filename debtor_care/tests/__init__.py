@@ -10,3 +10,4 @@ from . import test_engine_truth
 from . import test_access
 from . import test_pdf
 from . import test_payment
+from . import test_portal_ui

@@ -186,3 +186,92 @@ registry.category("web_tour.tours").add("debtor_care_rep_sees_call_task", {
         },
     ],
 });
+
+/** Throws when anything on the care page is wider than the screen. */
+function assertFitsTheScreen(what) {
+    const width = document.documentElement.clientWidth;
+    const tooWide = [...document.querySelectorAll("#wrapwrap *")].filter((el) => {
+        const rect = el.getBoundingClientRect();
+        return rect.width > 0 && rect.right > width + 1 && el.closest("details:not([open])") === null;
+    });
+    if (document.documentElement.scrollWidth > width || tooWide.length) {
+        const names = tooWide.slice(0, 5).map((el) => `${el.tagName}.${el.className}`);
+        throw new Error(`${what}: wider than the ${width}px screen: ${names.join(", ")}`);
+    }
+}
+
+function assertInView(el, what) {
+    const rect = el.getBoundingClientRect();
+    const width = document.documentElement.clientWidth;
+    if (!rect.width || !rect.height || rect.left < 0 || rect.right > width) {
+        throw new Error(`${what} is cut off: ${rect.left}-${rect.right} of ${width}px`);
+    }
+}
+
+registry.category("web_tour.tours").add("debtor_care_portal_fits", {
+    steps: () => [
+        {
+            content: "The total, the account and the pay buttons fit the screen",
+            trigger: ".o_debtor_care_invoices .o_debtor_care_pay",
+            run() {
+                assertFitsTheScreen("the care page");
+                assertInView(this.anchor, "the pay button");
+                assertInView(document.querySelector(".o_debtor_care_summary .o_debtor_care_pay_iban"), "the IBAN");
+            },
+        },
+        {
+            content: "Open the transfer details of the first invoice",
+            trigger: ".o_debtor_care_invoice_transfer summary",
+            run: "click",
+        },
+        {
+            content: "The invoice's transfer details and GiroCode fit too",
+            trigger: ".o_debtor_care_invoice_transfer[open] .o_debtor_care_pay_qr img",
+            run() {
+                assertFitsTheScreen("the invoice's transfer details");
+                assertInView(this.anchor, "the GiroCode");
+            },
+        },
+        {
+            content: "The conversation has loaded and fits",
+            trigger: "#chatterRoot:shadow .o-mail-Composer-input",
+            run() {
+                assertFitsTheScreen("the conversation");
+            },
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("debtor_care_portal_chatter", {
+    steps: () => [
+        {
+            content: "Write to us",
+            trigger: "#chatterRoot:shadow .o-mail-Composer-input",
+            run: "edit Can I pay next Friday?",
+        },
+        {
+            content: "Send",
+            trigger: "#chatterRoot:shadow .o-mail-Composer-send:enabled",
+            run: "click",
+        },
+        {
+            content: "The message is on the page",
+            trigger: "#chatterRoot:shadow .o-mail-Message:contains('Can I pay next Friday?')",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("debtor_care_portal_chatter_reply", {
+    steps: () => [
+        {
+            content: "Our answer is on the page, our internal notes are not",
+            trigger: "#chatterRoot:shadow .o-mail-Message:contains('Yes, Friday is fine.')",
+            run() {
+                const text = document.querySelector("#chatterRoot").shadowRoot.textContent;
+                if (text.includes("INTERNAL-NOTE")) {
+                    throw new Error("an internal note reached the customer's page");
+                }
+            },
+        },
+    ],
+});
