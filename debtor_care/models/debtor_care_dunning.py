@@ -83,6 +83,7 @@ class DebtorCareDunning(models.Model):
         copy=False,
     )
     attachment_id = fields.Many2one("ir.attachment", string="Letter PDF", readonly=True)
+    letter_note = fields.Char(string="Letter Status", compute="_compute_letter_note")
 
     @api.depends("case_id.name", "level_id.name", "date")
     def _compute_display_name(self):

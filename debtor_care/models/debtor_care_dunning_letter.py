@@ -16,6 +16,25 @@ class DebtorCareDunning(models.Model):
 
     _inherit = "debtor.care.dunning"  # pylint: disable=consider-merging-classes-inherited
 
+    @api.depends("letter_state")
+    def _compute_letter_note(self):
+        """Why a letter is not on the print list yet: a queued letter is not a lost one."""
+        can_render = self._can_render_pdf()
+        for step in self:
+            if step.letter_state != "to_render":
+                step.letter_note = False
+            elif can_render:
+                step.letter_note = self.env._(
+                    "The PDF is made by the scheduled job \"Payment care: render queued "
+                    "letters\" within the hour; the letter then appears under Letters to Print."
+                )
+            else:
+                step.letter_note = self.env._(
+                    "The PDF cannot be made on this server: wkhtmltopdf is not installed. "
+                    "Install it (Debian: apt-get install wkhtmltopdf); the queued letters are "
+                    "then rendered and appear under Letters to Print. Nothing is lost meanwhile."
+                )
+
     def _do_letter(self):
         self.write({"action_letter": True, "letter_state": "to_render"})
 

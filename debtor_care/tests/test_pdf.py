@@ -117,3 +117,12 @@ class TestWithoutWkhtmltopdf(DebtorCareCommon, HttpCase):
         composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
         self.assertTrue(composer.body, "the statement e-mail is written")
         self.assertFalse(composer.attachment_ids, "no PDF could be made: none attached")
+
+    def test_a_queued_letter_says_why_it_waits(self):
+        step = self.case.dunning_ids[:1]
+        step.sudo()._do_letter()
+        self.env["debtor.care.dunning"]._cron_render_letters()
+        self.assertEqual(step.letter_state, "to_render", "nothing rendered, nothing lost")
+        self.assertIn("wkhtmltopdf is not installed", step.letter_note)
+        letters = self.env.ref("debtor_care.debtor_care_dunning_letters_action")
+        self.assertIn("search_default_letters_queued", letters.context, "listed, not hidden")
