@@ -100,8 +100,26 @@ class Browser:
         )
         time.sleep(3)
 
-    def shot(self, name):
-        data = self.call("Page.captureScreenshot", format="png")["data"]
+    def size(self, width, height, mobile=False):
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=mobile,
+        )
+
+    def shot(self, name, selector=None):
+        """The viewport, or only the element `selector` (scrolled into view)."""
+        params = {"format": "png"}
+        if selector:
+            box = self.evaluate(
+                f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+                "el.scrollIntoView(); const r = el.getBoundingClientRect();"
+                "return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })()"
+            )
+            params.update(clip={**box, "scale": 1}, captureBeyondViewport=True)
+        data = self.call("Page.captureScreenshot", **params)["data"]
         path = os.path.join(OUT, f"{name}.png")
         with open(path, "wb") as handle:
             handle.write(base64.b64decode(data))
@@ -165,6 +183,10 @@ def main():
         browser.login("customer")
         browser.open("/my/payment-care", ".o_debtor_care_page")
         browser.shot("portal")
+        browser.shot("payment-block", ".o_debtor_care_summary")
+        browser.size(390, 844, mobile=True)
+        browser.open("/my/payment-care", ".o_debtor_care_page")
+        browser.shot("portal-phone")
     finally:
         browser.close()
 

@@ -25,8 +25,8 @@ class DebtorCareDunning(models.Model):
                 step.letter_note = False
             elif can_render:
                 step.letter_note = self.env._(
-                    "The PDF is made by the scheduled job \"Payment care: render queued "
-                    "letters\" within the hour; the letter then appears under Letters to Print."
+                    'The PDF is made by the scheduled job "Payment care: render queued '
+                    'letters" within the hour; the letter then appears under Letters to Print.'
                 )
             else:
                 step.letter_note = self.env._(

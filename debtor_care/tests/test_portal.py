@@ -439,3 +439,37 @@ class TestPortal(DebtorCareCommon, HttpCase):
         page = self.url_open(self.other_case.get_portal_url()).text
         self.assertIn('<html lang="en-US"', page)
         self.assertIn("Your open invoices with", page)
+
+    def _chatter_post(self, case, body, token=None):
+        params = {
+            "thread_model": case._name,
+            "thread_id": case.id,
+            # what the portal composer sends
+            "post_data": {
+                "body": body,
+                "message_type": "comment",
+                "subtype_xmlid": "mail.mt_comment",
+            },
+        }
+        if token:
+            params["token"] = token
+        try:
+            self.make_jsonrpc_request("/mail/message/post", params)
+        except Exception:  # refused: NotFound / AccessError travel as errors
+            pass
+        return self.env["mail.message"].search(
+            [("model", "=", case._name), ("res_id", "=", case.id), ("body", "ilike", body)]
+        )
+
+    def test_only_the_customer_writes_on_the_cases_conversation(self):
+        self.assertFalse(self._chatter_post(self.case, "anonymous-no-token"))
+        self.assertFalse(
+            self._chatter_post(self.case, "foreign-token", self.other_case.access_token)
+        )
+        message = self._chatter_post(self.case, "with-the-reminder-link", self.case.access_token)
+        self.assertEqual(message.author_id, self.consumer, "posted as the case's customer")
+        self.authenticate("clara_portal", "clara_portal_pw")
+        self.assertFalse(self._chatter_post(self.other_case, "on-another-customers-case"))
+        message = self._chatter_post(self.case, "logged-in-customer")
+        self.assertEqual(message.author_id, self.consumer)
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_comment"))
