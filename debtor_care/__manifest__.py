@@ -52,6 +52,9 @@
         "wizard/debtor_care_wizard_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "debtor_care/static/src/js/call_task_done.js",
+        ],
         "web.assets_frontend": [
             "debtor_care/static/src/scss/portal.scss",
             "debtor_care/static/src/js/portal_plan_preview.js",

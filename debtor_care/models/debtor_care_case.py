@@ -418,15 +418,21 @@ class DebtorCareCase(models.Model):
                 )
         return self.action_run_now()
 
-    def action_log_call(self):
+    def action_log_call(self, activity_id=None):
+        """The call form, with the script; from a call task's "Mark Done" too (the
+        task closes when the call is logged, with its result and outcome)."""
         self.ensure_one()
+        context = {"default_case_id": self.id}
+        if activity_id:
+            context["default_activity_id"] = int(activity_id)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Log a Call"),
             "res_model": "debtor.care.call.wizard",
             "view_mode": "form",
+            "views": [(False, "form")],
             "target": "new",
-            "context": {"default_case_id": self.id},
+            "context": context,
         }
 
     def action_new_agreement(self):

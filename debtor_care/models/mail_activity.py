@@ -8,16 +8,19 @@ class MailActivity(models.Model):
     def _action_done(self, feedback=False, attachment_ids=None):
         """A payment care call is never completed silently: marking the task done without
         the call form still leaves a call record with the feedback."""
+        call_type = self.env.ref(
+            "debtor_care.mail_activity_type_payment_call", raise_if_not_found=False
+        )
+        care_calls = self.filtered(
+            lambda a: call_type
+            and a.activity_type_id == call_type
+            and a.res_model == "debtor.care.case"
+        )
+        # the script was for the call, not for the record: the chatter keeps the outcome
+        care_calls.sudo().note = False
         if not self.env.context.get("debtor_care_call_logged"):
-            call_type = self.env.ref(
-                "debtor_care.mail_activity_type_payment_call", raise_if_not_found=False
-            )
             Call = self.env["debtor.care.call"].sudo()
-            for activity in self.filtered(
-                lambda a: call_type
-                and a.activity_type_id == call_type
-                and a.res_model == "debtor.care.case"
-            ):
+            for activity in care_calls:
                 Call.create(
                     {
                         "case_id": activity.res_id,

@@ -47,6 +47,9 @@ class DebtorCareDashboard(models.TransientModel):
         help="Customers whose case was resolved in the period at least 180 days ago.",
     )
     retention_rate = fields.Float(compute="_compute_kpis")
+    # a rate over nothing is no rate: the form shows a dash, not "0 %"
+    cases_cured = fields.Integer(compute="_compute_kpis", string="Cases Cured")
+    has_sales = fields.Boolean(compute="_compute_kpis")
 
     @api.constrains("date_from", "date_to")
     def _check_period(self):
@@ -61,6 +64,19 @@ class DebtorCareDashboard(models.TransientModel):
                 dashboard.update(dict.fromkeys(self._kpi_fields(), 0))
                 continue
             dashboard.update(dashboard._get_kpis())
+
+    @api.model
+    def action_open_key_figures(self):
+        """The key figures as a saved record (no "New" and no unsaved form to discard)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Key Figures"),
+            "res_model": self._name,
+            "res_id": self.create({}).id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
 
     @api.model
     def _kpi_fields(self):
@@ -145,6 +161,7 @@ class DebtorCareDashboard(models.TransientModel):
                 today=fields.Date.context_today(self),
             )
         )
+        dso = self._get_dso()
         return {
             "amount_overdue": overdue,
             "open_cases": open_cases,
@@ -159,7 +176,9 @@ class DebtorCareDashboard(models.TransientModel):
             "cases_closed": closed,
             "cure_rate": self._ratio(cured, closed),
             "median_days_to_cure": median_days or 0.0,
-            "dso": self._get_dso(),
+            "dso": dso or 0.0,
+            "has_sales": dso is not None,
+            "cases_cured": cured,
             "cases_resolved": resolved,
             "retention_rate": self._ratio(retained, resolved),
         }
@@ -185,7 +204,7 @@ class DebtorCareDashboard(models.TransientModel):
             )
         )
         days = (self.date_to - self.date_from).days + 1
-        return round(receivables / sales * days, 1) if sales > 0 else 0.0
+        return round(receivables / sales * days, 1) if sales > 0 else None
 
     # ------------------------------------------------------------------ drill-down
     def _open(self, xmlid, domain=None):

@@ -123,11 +123,24 @@ class TestDebtorCareReports(DebtorCareCommon):
         self.assertEqual(kpi["cases_resolved"], 2)
         self.assertAlmostEqual(kpi["retention_rate"], 0.5)
 
-    def test_key_figures_of_an_empty_period_are_zero(self):
+    def test_key_figures_of_an_empty_period_say_there_is_no_data(self):
         kpi = self._kpis()
         self.assertEqual(
             (kpi["calls"], kpi["cure_rate"], kpi["dso"], kpi["retention_rate"]), (0, 0, 0, 0)
         )
+        # the denominators the form hides each rate behind (a dash, never "0 %")
+        self.assertEqual(
+            (kpi["calls_reached"], kpi["cases_closed"], kpi["cases_cured"], kpi["has_sales"]),
+            (0, 0, 0, False),
+        )
+        view = self.env.ref("debtor_care.debtor_care_dashboard_view_form").arch
+        for rate, denominator in (("cure_rate", "cases_closed"), ("dso", "has_sales")):
+            self.assertRegex(view, rf'name="{rate}"[^>]*invisible="not {denominator}"')
+
+    def test_key_figures_open_as_a_saved_record(self):
+        action = self.env["debtor.care.dashboard"].action_open_key_figures()
+        figures = self.env["debtor.care.dashboard"].browse(action["res_id"])
+        self.assertTrue(figures.exists(), "no unsaved 'New' form")
 
     def test_cockpit_filters_find_the_right_cases(self):
         promised, planned, late_plan, disputed, hardship, quiet = (

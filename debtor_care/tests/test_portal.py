@@ -341,6 +341,10 @@ class TestPortal(DebtorCareCommon, HttpCase):
             f"/my/payment-care/{self.case.id}", "debtor_care_portal_call", login="clara_portal"
         )
         self.start_tour("/odoo", "debtor_care_rep_sees_call_task", login="rita_rep")
+        call = self.env["debtor.care.call"].search([("case_id", "=", self.case.id)])
+        self.assertEqual(call.result, "no_answer", "Mark Done asked how the call went")
+        done = self.case.message_ids.filtered(lambda m: "Payment care call" in (m.body or ""))
+        self.assertNotIn("What is open", " ".join(done.mapped("body")), "no script copy")
 
     def test_paid_problem_and_situation_from_the_page(self):
         self.authenticate("clara_portal", "clara_portal_pw")

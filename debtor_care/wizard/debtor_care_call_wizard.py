@@ -30,8 +30,16 @@ class DebtorCareCallWizard(models.TransientModel):
     promise_amount = fields.Monetary(string="Promised Amount")
     promise_date = fields.Date(string="Pay By")
     move_ids = fields.Many2many("account.move", string="Disputed Invoices")
+    # rendered now, not copied when the task was made: what is open today, in the
+    # customer's language (two tasks on one case never show two different lists)
+    script = fields.Html(compute="_compute_script", sanitize=False)
     # the kind of hardship is for managers only (a rep's hardship call asks a manager)
     hardship_reason = fields.Selection(HARDSHIP_REASONS, groups=MANAGER_GROUP)
+
+    @api.depends("case_id")
+    def _compute_script(self):
+        for wizard in self:
+            wizard.script = wizard.case_id and wizard.case_id._render_call_script()
 
     @api.onchange("outcome")
     def _onchange_outcome(self):

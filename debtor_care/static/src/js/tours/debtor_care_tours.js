@@ -38,8 +38,13 @@ registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
             run: "click",
         },
         {
-            content: "The key figures are shown",
-            trigger: ".o_form_view .o_field_widget[name='contact_agreement_rate']",
+            content: "The key figures are shown as a saved record, not a new one",
+            trigger: ".o_form_view .o_field_widget[name='calls_reached']",
+            run() {
+                if (document.querySelector(".o_breadcrumb")?.textContent.includes("New")) {
+                    throw new Error("the key figures open as an unsaved new record");
+                }
+            },
         },
         {
             content: "Drill down to the overdue amounts by age",
@@ -183,6 +188,33 @@ registry.category("web_tour.tours").add("debtor_care_rep_sees_call_task", {
         {
             content: "The call task is on the case, with the customer's time window",
             trigger: ".o-mail-Activity:contains('Payment care call')",
+        },
+        {
+            content: "Mark the call as done",
+            trigger: ".o-mail-Activity:contains('Payment care call') .o-mail-Activity-markDone",
+            run: "click",
+        },
+        {
+            content: "The call form asks how it went, with the script inside",
+            trigger: ".modal .o_field_widget[name='result']",
+        },
+        {
+            content: "The script is fresh: it names what is open today",
+            trigger: ".modal .o_debtor_care_call_script:contains('What is open')",
+        },
+        {
+            content: "Log the call: the customer was not reached",
+            trigger: ".modal .o_field_widget[name='result'] input[data-value='no_answer']",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            content: "The call is logged: the form closes (the next attempt is planned)",
+            trigger: "body:not(:has(.modal))",
         },
     ],
 });
