@@ -116,7 +116,8 @@ class Browser:
             box = self.evaluate(
                 f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
                 "el.scrollIntoView(); const r = el.getBoundingClientRect();"
-                "return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })()"
+                "return {x: r.x + scrollX, y: r.y + scrollY,"
+                " width: r.width, height: r.height}; })()"
             )
             params.update(clip={**box, "scale": 1}, captureBeyondViewport=True)
         data = self.call("Page.captureScreenshot", **params)["data"]

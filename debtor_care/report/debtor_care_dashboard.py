@@ -48,7 +48,7 @@ class DebtorCareDashboard(models.TransientModel):
     )
     retention_rate = fields.Float(compute="_compute_kpis")
     # a rate over nothing is no rate: the form shows a dash, not "0 %"
-    cases_cured = fields.Integer(compute="_compute_kpis", string="Cases Cured")
+    cases_cured = fields.Integer(compute="_compute_kpis")
     has_sales = fields.Boolean(compute="_compute_kpis")
 
     @api.constrains("date_from", "date_to")
