@@ -35,6 +35,7 @@
         "report/debtor_care_letter_report.xml",
         "report/debtor_care_agreement_report.xml",
         "report/debtor_care_statement_report.xml",
+        "report/debtor_care_handover_report.xml",
         # views
         "views/debtor_care_case_views.xml",
         "views/debtor_care_dunning_views.xml",

@@ -38,12 +38,14 @@ PAUSE_REASONS = [
     ("dispute", "Invoice disputed"),
     ("plan_review", "Payment plan under review"),
     ("manual", "Manual"),
+    ("handed_over", "Handed over to collection"),
 ]
 RESOLUTIONS = [
     ("paid", "Paid"),
     ("settled", "Settled without payment"),
     ("small_balance", "Only a small balance left"),
     ("manual", "Closed by hand"),
+    ("written_off", "Written off as bad debt"),
 ]
 
 # set by the engine only (in sudo, after the public method checked the caller)
@@ -213,7 +215,8 @@ class DebtorCareCase(models.Model):
     _sql_constraints = [
         (
             "pause_needs_date",
-            "CHECK(state != 'paused' OR pause_until IS NOT NULL)",
+            # a hand-over lasts until the agency is done: paid (resolved) or taken back
+            "CHECK(state != 'paused' OR pause_until IS NOT NULL OR pause_reason = 'handed_over')",
             "A paused case needs an end date for its pause.",
         ),
     ]
@@ -471,6 +474,13 @@ class DebtorCareCase(models.Model):
         require_user(self.env)
         self.check_access("write")
         paused = self.filtered(lambda c: c.state == "paused")
+        if any(case.pause_reason == "handed_over" for case in paused):
+            raise UserError(
+                self.env._(
+                    "The claim is with the collection agency: a manager takes it back with "
+                    "Back to Dunning."
+                )
+            )
         if any(case.pause_reason == "hardship" for case in paused):
             require_manager(
                 self.env, self.env._("Only a Payment Care manager can end a hardship pause.")

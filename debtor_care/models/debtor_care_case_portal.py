@@ -103,10 +103,12 @@ class DebtorCareCase(models.Model):
 
     def _pause_at_least(self, until, reason, note=None):
         """Pause until `until` unless a pause already lasts as long; a hardship pause is
-        never replaced by a later request (it protects the customer, only a manager ends it)."""
+        never replaced by a later request (it protects the customer, only a manager ends it),
+        nor is a hand-over (the claim is with the agency)."""
         self.ensure_one()
         if self.state == "paused" and (
-            self.pause_reason == "hardship" or (self.pause_until and self.pause_until >= until)
+            self.pause_reason in ("hardship", "handed_over")
+            or (self.pause_until and self.pause_until >= until)
         ):
             return
         self._pause(until, reason, note)
@@ -425,6 +427,12 @@ class DebtorCareCase(models.Model):
     def _portal_next_step_text(self):
         """What happens next, in plain words and without threats."""
         self.ensure_one()
+        if self.pause_reason == "handed_over":
+            return self.env._(
+                "We have passed the open invoices on to a collection agency, which will "
+                "contact you. Paying them to us directly still settles them: please use the "
+                "details below and tell us."
+            )
         if self.state == "paused":
             return self.env._(
                 "We are not sending reminders until %s. Thank you for letting us know.",

@@ -30,6 +30,12 @@ class ResCompany(models.Model):
         help="Receives the manager tasks (e.g. hand-over reviews).",
     )
     debtor_care_min_contact_gap = fields.Integer(string="Minimum Days Between Contacts", default=5)
+    debtor_care_bad_debt_account_id = fields.Many2one(
+        "account.account",
+        string="Bad Debt Account",
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+        help="Where written-off claims are booked (e.g. SKR03 2400 / SKR04 6930).",
+    )
     debtor_care_attach_invoices = fields.Boolean(
         string="Attach Invoice PDFs",
         default=True,

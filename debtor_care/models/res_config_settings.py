@@ -15,6 +15,9 @@ class ResConfigSettings(models.TransientModel):
     debtor_care_manager_user_id = fields.Many2one(
         related="company_id.debtor_care_manager_user_id", readonly=False
     )
+    debtor_care_bad_debt_account_id = fields.Many2one(
+        related="company_id.debtor_care_bad_debt_account_id", readonly=False
+    )
     debtor_care_min_contact_gap = fields.Integer(
         related="company_id.debtor_care_min_contact_gap", readonly=False
     )

@@ -11,3 +11,4 @@ from . import test_access
 from . import test_pdf
 from . import test_payment
 from . import test_portal_ui
+from . import test_end_of_road

@@ -80,6 +80,14 @@ class TestRealPdfs(DebtorCareCommon, HttpCase):
         self.assertIn(self.consumer.name, text)
         self.assertHowToPay(text, self.invoice.payment_reference)
 
+    def test_collection_dossier_pdf_names_the_claim_and_the_reminders(self):
+        text = self._pdf_text("debtor_care.action_report_handover_dossier", self.case)
+        self.assertIn(self.invoice.name, text)
+        self.assertIn("BDSG §31", text)
+        self.assertIn(
+            self.case.dunning_ids.filtered(lambda s: s.state == "done")[:1].level_id.name, text
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestWithoutWkhtmltopdf(DebtorCareCommon, HttpCase):
