@@ -51,6 +51,7 @@
         "views/debtor_care_menus.xml",
         # wizards
         "wizard/debtor_care_wizard_views.xml",
+        "wizard/debtor_care_settings_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

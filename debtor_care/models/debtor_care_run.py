@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .access import require_manager
+
 _logger = logging.getLogger(__name__)
 FULL_LOOK_DAYS = 7  # every open case is looked at at least this often
 
@@ -225,6 +227,28 @@ class DebtorCareRun(models.Model):
 
     # ------------------------------------------------------------------ run now
     @api.model
+    @api.model
+    def action_start_daily_run(self):
+        """A manager starts tonight's run now, for every company with payment care: the
+        scheduler takes it within a minute and reports its progress in the runs list."""
+        require_manager(self.env)
+        self.env.ref("debtor_care.ir_cron_daily_run").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Daily run started"),
+                "message": self.env._(
+                    "The scheduler starts the daily run within a minute; what it does appears "
+                    "under Payment Care > Configuration > Daily Runs."
+                ),
+                "next": self.env["ir.actions.act_window"]._for_xml_id(
+                    "debtor_care.debtor_care_run_action"
+                ),
+            },
+        }
+
     def _run_now(self, partners, companies):
         """What "Run now" does for customers in the given companies (the caller's, with
         payment care switched on): their cases synced and their due steps performed at

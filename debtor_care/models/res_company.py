@@ -1,6 +1,7 @@
 from datetime import datetime, time, timedelta
 
-from odoo import SUPERUSER_ID, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .next_action import decides_next_action
 
@@ -119,6 +120,46 @@ class ResCompany(models.Model):
     debtor_care_b2b_flat_fee = fields.Boolean(
         string="EUR 40 Flat Fee for Businesses", help="BGB §288(5): once per invoice in default."
     )
+
+    # counts and days that cannot be negative (a gap of -5 days or -3 instalments means
+    # nothing): checked wherever they are written, settings, import or RPC
+    _DEBTOR_CARE_NON_NEGATIVE = (
+        "debtor_care_min_contact_gap",
+        "debtor_care_hardship_days",
+        "debtor_care_support_retention_days",
+        "debtor_care_max_delay_days",
+        "debtor_care_max_duration_days",
+        "debtor_care_agreement_grace_days",
+        "debtor_care_agreement_breach_days",
+        "debtor_care_agreement_breach_count",
+        "debtor_care_max_calls_7_days",
+        "debtor_care_call_rest_days",
+        "debtor_care_min_installment",
+        "debtor_care_letter_fee",
+    )
+
+    @api.constrains(
+        *_DEBTOR_CARE_NON_NEGATIVE, "debtor_care_max_installments", "debtor_care_reliable_share"
+    )
+    def _check_debtor_care_values(self):
+        for company in self:
+            negative = [
+                company._fields[name].get_description(self.env)["string"]
+                for name in self._DEBTOR_CARE_NON_NEGATIVE
+                if (company[name] or 0) < 0
+            ]
+            if negative:
+                raise ValidationError(
+                    self.env._(
+                        "These payment care settings cannot be negative: %s.", ", ".join(negative)
+                    )
+                )
+            if company.debtor_care_max_installments < 1:
+                raise ValidationError(self.env._("A payment plan has at least one instalment."))
+            if not 0 <= company.debtor_care_reliable_share <= 100:
+                raise ValidationError(
+                    self.env._("The reliable payer share is a percentage (0-100).")
+                )
 
     def write(self, vals):
         result = super().write(vals)

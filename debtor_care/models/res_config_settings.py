@@ -1,8 +1,17 @@
 from odoo import api, fields, models
 
 
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+class DebtorCareSettingsMixin(models.AbstractModel):
+    """The payment care settings of a company, in one list: shown in Odoo's settings
+    (administrators) and in Payment Care's own settings (managers, debtor.care.settings)."""
+
+    _name = "debtor.care.settings.mixin"
+    _description = "Payment Care Settings (fields)"
+
+    company_id = fields.Many2one(
+        "res.company", string="Company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one("res.currency", related="company_id.currency_id")
 
     debtor_care_enabled = fields.Boolean(related="company_id.debtor_care_enabled", readonly=False)
     debtor_care_policy_consumer_id = fields.Many2one(
@@ -85,3 +94,9 @@ class ResConfigSettings(models.TransientModel):
                     ),
                 }
             }
+
+
+# Odoo's settings page, by convention in models/ (a list _inherit needs the _name)
+class ResConfigSettings(models.TransientModel):  # pylint: disable=no-wizard-in-models
+    _name = "res.config.settings"
+    _inherit = ["res.config.settings", "debtor.care.settings.mixin"]

@@ -1,0 +1,66 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import DebtorCareCommon
+
+
+@tagged("post_install", "-at_install")
+class TestManagerSettings(DebtorCareCommon):
+    """A Payment Care manager is not an administrator, yet sets up payment care: fees,
+    contact limits, plans, and starts the daily run; nobody else does."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            "care_settings_boss",
+            groups="base.group_user,debtor_care.group_debtor_care_manager",
+            company_id=cls.company.id,
+        )
+        cls.Settings = cls.env["debtor.care.settings"]
+
+    def test_a_manager_changes_the_settings_without_admin_rights(self):
+        self.assertFalse(self.manager.has_group("base.group_system"))
+        action = self.Settings.with_user(self.manager).action_open()
+        settings = self.Settings.with_user(self.manager).browse(action["res_id"])
+        self.assertEqual(
+            settings.debtor_care_min_contact_gap, self.company.debtor_care_min_contact_gap
+        )
+        settings.write({"debtor_care_min_contact_gap": 3, "debtor_care_max_installments": 6})
+        self.assertEqual(self.company.debtor_care_min_contact_gap, 3)
+        self.assertEqual(self.company.debtor_care_max_installments, 6)
+
+    def test_bad_values_are_refused_and_change_nothing(self):
+        settings = self.Settings.with_user(self.manager).browse(
+            self.Settings.with_user(self.manager).action_open()["res_id"]
+        )
+        for field, value in (
+            ("debtor_care_min_contact_gap", -5),
+            ("debtor_care_max_installments", 0),
+            ("debtor_care_letter_fee", -1.0),
+            ("debtor_care_reliable_share", 140.0),
+        ):
+            with self.subTest(field=field), self.assertRaises(ValidationError):
+                with self.env.cr.savepoint():
+                    settings.write({field: value})
+        self.assertEqual(self.company.debtor_care_min_contact_gap, 5)
+        self.assertEqual(self.company.debtor_care_max_installments, 12)
+
+    def test_reps_and_other_companies_are_refused(self):
+        with self.assertRaises(AccessError):
+            self.Settings.with_user(self.rep).action_open()
+        other = self.env["res.company"].create({"name": "Someone Else GmbH"})
+        with self.assertRaises(AccessError):
+            self.Settings.with_user(self.manager).create({"company_id": other.id})
+
+    def test_a_manager_starts_the_daily_run(self):
+        cron = self.env.ref("debtor_care.ir_cron_daily_run")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        result = self.env["debtor.care.run"].with_user(self.manager).action_start_daily_run()
+        self.assertEqual(result["params"]["title"], "Daily run started")
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1
+        )
+        with self.assertRaises(AccessError):
+            self.env["debtor.care.run"].with_user(self.rep).action_start_daily_run()
