@@ -7,6 +7,7 @@ from . import debtor_care_case_statement
 from . import debtor_care_case_step
 from . import debtor_care_case_portal
 from . import debtor_care_case_closing
+from . import debtor_care_case_api
 from . import debtor_care_faq
 from . import debtor_care_dunning
 from . import debtor_care_dunning_mail

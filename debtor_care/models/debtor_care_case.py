@@ -146,6 +146,16 @@ class DebtorCareCase(models.Model):
     oldest_due_date = fields.Date(readonly=True, copy=False, index=True)
     days_overdue = fields.Integer(compute="_compute_days_overdue", search="_search_days_overdue")
     next_action_date = fields.Date(readonly=True, copy=False, index=True)
+    next_step_summary = fields.Char(
+        string="What Happens Next", compute="_compute_next_step_summary"
+    )
+    partner_phone = fields.Char(related="partner_id.phone", string="Phone")
+    partner_mobile = fields.Char(related="partner_id.mobile", string="Mobile")
+    payment_instructions = fields.Char(
+        string="Customer Pays To",
+        compute="_compute_payment_instructions",
+        help="What the customer's page and reminders say: account, reference and amount.",
+    )
     date_opened = fields.Date(readonly=True, copy=False, default=clock.default_today)
     date_resolved = fields.Date(readonly=True, copy=False)
     resolution = fields.Selection(RESOLUTIONS, readonly=True, copy=False, tracking=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..engine import rules
 
@@ -40,6 +40,45 @@ class DebtorCareCase(models.Model):
                 case._decide(today, facts), first_written=first_written
             )
         return decisions
+
+    def _compute_next_step_summary(self):
+        for case in self:
+            # the reader may see the case; the facts behind the decision are the engine's
+            case.next_step_summary = case.id and case.sudo()._next_step_preview()
+
+    def _next_step_preview(self):
+        """What happens next and why, in one sentence, from the engine's own decision
+        (so the case never says something the night will not do)."""
+        self.ensure_one()
+        if self.state != "open":
+            return False  # the pause, resolution or hand-over banner says it
+        today = self._today()
+        decision = self._classify(today)[self.id]
+        if not decision.level and decision.next_date and decision.next_date > today:
+            # as the daily run will see it on that day
+            decision = self._classify(decision.next_date)[self.id]
+        level, when = decision.level, decision.next_date
+        if not level:
+            return self.env._(
+                "No further step is planned by the policy: decide by hand (a call, a plan, "
+                "a pause, the hand-over review or cancelling the case)."
+            )
+        if decision.skip_reason:
+            return self.env._(
+                "Next: “%(level)s” is held back: %(reason)s",
+                level=level.name,
+                reason=decision.skip_reason,
+            )
+        tones = dict(self.env["debtor.care.level"]._fields["tone"]._description_selection(self.env))
+        text = self.env._(
+            "Next: “%(level)s” on %(date)s by %(channels)s, in a %(tone)s tone.",
+            level=level.name,
+            date=format_date(self.env, when),
+            channels=self.env["debtor.care.dunning"]._actions_text(list(decision.actions)),
+            tone=tones.get(decision.tone, "").lower(),
+        )
+        notes = [note for note in (decision.tone_note, *decision.channel_notes) if note]
+        return " ".join([text, *notes])
 
     def _get_last_steps(self):
         """The latest step of each case of the batch (one query)."""

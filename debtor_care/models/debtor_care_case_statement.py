@@ -136,6 +136,20 @@ class DebtorCareCase(models.Model):
             lang=self._get_partner_lang(),
         )
 
+    def _compute_payment_instructions(self):
+        for case in self:
+            if case.state not in ("open", "paused") or not case.id:
+                case.payment_instructions = False
+                continue
+            pay = case.sudo()._transfer_details(case.sudo().overdue_line_ids, qr=False)
+            case.payment_instructions = pay["iban"] and self.env._(
+                "%(amount)s to %(iban)s (%(bic)s), reference %(reference)s",
+                amount=pay["amount_fmt"],
+                iban=pay["iban"],
+                bic=pay["bic"] or "-",
+                reference=pay["reference"],
+            )
+
     def _invoice_transfer_details(self, move, qr="url"):
         """How to pay one invoice: its own account, amount and reference."""
         self.ensure_one()

@@ -13,3 +13,4 @@ from . import test_payment
 from . import test_portal_ui
 from . import test_end_of_road
 from . import test_settings
+from . import test_api

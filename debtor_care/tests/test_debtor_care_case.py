@@ -358,3 +358,21 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual([(g["stage"], g["stage_count"]) for g in groups], [("reminder", 2)])
         arch = self.env.ref("debtor_care.debtor_care_case_view_kanban").arch
         self.assertIn('default_group_by="stage"', arch)
+
+    def test_the_case_says_in_one_sentence_what_happens_next(self):
+        self._invoice(self.consumer, 100.0, 12)
+        self._run()
+        case = self._case(self.consumer)
+        with freeze_time(self.today):
+            summary = case.next_step_summary
+        level, _repeat = case._upcoming_level()
+        self.assertIn(f"Next: “{level.name}”", summary)
+        with freeze_time(self.today):
+            decision = case._classify(case.next_action_date)[case.id]
+        self.assertIn(
+            case.env["debtor.care.dunning"]._actions_text(list(decision.actions)), summary
+        )
+        self.assertIn(f"in a {decision.tone} tone", summary, "the tone the night will use")
+        case.sudo()._pause(self.today + timedelta(days=5), "manual")
+        case.invalidate_recordset(["next_step_summary"])
+        self.assertFalse(case.next_step_summary, "a paused case: the pause banner says it")
