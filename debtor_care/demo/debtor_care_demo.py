@@ -55,6 +55,10 @@ class DebtorCareDemo(models.AbstractModel):
         self._create_demo_credit_note(
             self.env.ref("debtor_care.demo_partner_alpenblick"), today, 150.00
         )
+        # the module's German texts are loaded after its data: the demo's reminders, call
+        # scripts and letters to German customers need them now
+        self.env["ir.module.module"]._load_module_terms(["debtor_care"], ["de_DE"])
+        self.env.invalidate_all()
         self._run_demo_history(company, today)
         self._create_demo_conversations(company, today)
 

@@ -26,3 +26,32 @@ class TestInstall(TransactionCase):
         self.assertIn(root.id, rep_menus)
         self.assertIn(invoicing.id, rep_menus, "a sales rep reaches Payment Care through Invoicing")
         self.assertNotIn(root.id, self.env["ir.ui.menu"].with_user(clerk)._visible_menu_ids())
+
+    def test_the_demo_speaks_both_languages(self):
+        """With demo data: English and German are active, and German customers got their
+        reminders in German (the module's terms were loaded before the demo's run)."""
+        company = self.env.ref("debtor_care.demo_company", raise_if_not_found=False)
+        if not company:
+            self.skipTest("installed without demo data")
+        self.assertEqual(
+            set(self.env["res.lang"].search([]).mapped("code")) >= {"de_DE", "en_US"}, True
+        )
+        mails = self.env["mail.message"].search(
+            [
+                ("model", "=", "debtor.care.case"),
+                ("subject", "!=", False),
+                ("record_company_id", "=", company.id),
+            ]
+        )
+        german = mails.filtered(lambda m: m.partner_ids[:1].lang == "de_DE")
+        self.assertTrue(german, "the demo wrote to German customers")
+        self.assertFalse(
+            german.filtered(
+                lambda m: m.subject.startswith(("A friendly", "Open items", "Your payment"))
+            ),
+            "no English reminder to a German customer",
+        )
+        responsibles = (
+            self.env["debtor.care.case"].search([("company_id", "=", company.id)]).user_id
+        )
+        self.assertNotIn(self.env.ref("base.user_root"), responsibles, "real people, not OdooBot")
