@@ -78,6 +78,8 @@ ENGINE_FIELDS = frozenset(
         "handover_blocked_reason",
         "thank_you_sent",
         "unreached_calls",
+        "payment_reported_on",
+        "payment_reported_amount",
         "access_token",
         "dunning_ids",
         "move_ids",
@@ -146,6 +148,9 @@ class DebtorCareCase(models.Model):
     oldest_due_date = fields.Date(readonly=True, copy=False, index=True)
     days_overdue = fields.Integer(compute="_compute_days_overdue", search="_search_days_overdue")
     next_action_date = fields.Date(readonly=True, copy=False, index=True)
+    # "I have already paid" until an accountant checked it (or the payment is booked)
+    payment_reported_on = fields.Date(readonly=True, copy=False)
+    payment_reported_amount = fields.Monetary(readonly=True, copy=False)
     next_step_summary = fields.Char(
         string="What Happens Next", compute="_compute_next_step_summary"
     )

@@ -149,6 +149,7 @@ class DebtorCareCase(models.Model):
             )
         )
         self._pause_at_least(today + timedelta(days=CHECK_PAYMENT_DAYS), "check_payment")
+        self.sudo().write({"payment_reported_on": date, "payment_reported_amount": amount})
         return self.env._(
             "Thank you: we have noted your payment of %(amount)s on %(date)s and are checking it.",
             amount=format_amount(self.env, amount, self.currency_id),

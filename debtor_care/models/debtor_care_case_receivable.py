@@ -381,6 +381,8 @@ class DebtorCareCase(models.Model):
                     "state": "resolved",
                     "resolution": resolution,
                     "date_resolved": today,
+                    "payment_reported_on": False,
+                    "payment_reported_amount": 0.0,
                     "next_action_date": False,
                     "pause_until": False,
                     "pause_reason": False,

@@ -18,6 +18,18 @@ class MailActivity(models.Model):
         )
         # the script was for the call, not for the record: the chatter keeps the outcome
         care_calls.sudo().note = False
+        # a reported payment, checked: the case no longer shows it as "payment reported"
+        check_type = self.env.ref(
+            "debtor_care.mail_activity_type_check_payment", raise_if_not_found=False
+        )
+        checked = self.filtered(
+            lambda a: check_type
+            and a.activity_type_id == check_type
+            and a.res_model == "debtor.care.case"
+        )
+        self.env["debtor.care.case"].browse(checked.mapped("res_id")).sudo().write(
+            {"payment_reported_on": False, "payment_reported_amount": 0.0}
+        )
         if not self.env.context.get("debtor_care_call_logged"):
             Call = self.env["debtor.care.call"].sudo()
             for activity in care_calls:

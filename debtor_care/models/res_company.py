@@ -14,11 +14,17 @@ class ResCompany(models.Model):
         "debtor.care.policy",
         string="Default Policy for Consumers",
         domain="[('customer_type', '=', 'consumer')]",
+        default=lambda self: self.env.ref(
+            "debtor_care.debtor_care_policy_consumer_de", raise_if_not_found=False
+        ),
     )
     debtor_care_policy_business_id = fields.Many2one(
         "debtor.care.policy",
         string="Default Policy for Businesses",
         domain="[('customer_type', '=', 'business')]",
+        default=lambda self: self.env.ref(
+            "debtor_care.debtor_care_policy_business_de", raise_if_not_found=False
+        ),
     )
     debtor_care_user_id = fields.Many2one(
         "res.users",
@@ -167,6 +173,18 @@ class ResCompany(models.Model):
             # steps become due on other dates: the daily run must look at them again
             self.env["debtor.care.case"]._refresh_open_cases([("company_id", "in", self.ids)])
         return result
+
+    @api.model
+    def _debtor_care_fill_default_policies(self):
+        """At install: the companies' settings show the shipped German policies (the
+        engine used them anyway) instead of empty fields."""
+        for field, xmlid in (
+            ("debtor_care_policy_consumer_id", "debtor_care.debtor_care_policy_consumer_de"),
+            ("debtor_care_policy_business_id", "debtor_care.debtor_care_policy_business_de"),
+        ):
+            policy = self.env.ref(xmlid, raise_if_not_found=False)
+            if policy:
+                self.sudo().search([(field, "=", False)]).write({field: policy.id})
 
     def _get_debtor_care_default_policy(self, customer_type):
         self.ensure_one()

@@ -355,6 +355,14 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.assertIn("done=paid", location)
         self.assertEqual(self.case.pause_reason, "check_payment")
         self.assertIn("Customer says paid", self.case.activity_ids.mapped("summary")[0])
+        # marked "payment reported" until an accountant has checked it
+        self.assertEqual(
+            (self.case.payment_reported_on.isoformat(), self.case.payment_reported_amount),
+            (yesterday, 300.0),
+        )
+        self.assertIn("Payment you reported:", self.last_page)
+        self.case.activity_ids.filtered(lambda a: "Customer says paid" in a.summary).action_done()
+        self.assertFalse(self.case.payment_reported_on, "checked: the mark is gone")
         location = self._post_action(
             "problem",
             {"move_id": str(self.invoice.id), "reason": "damaged", "message": "<b>broken</b>"},
