@@ -33,6 +33,9 @@ class DebtorCareRun(models.Model):
     steps_failed = fields.Integer(compute="_compute_step_counts")
     date_start = fields.Datetime(readonly=True, default=fields.Datetime.now)
     date_end = fields.Datetime(readonly=True)
+    requested_by_id = fields.Many2one(
+        "res.users", string="Started By", readonly=True, help="Who started the run by hand."
+    )
 
     _sql_constraints = [
         ("company_date_uniq", "UNIQUE(company_id, date)", "One daily run per company and day."),
@@ -57,9 +60,29 @@ class DebtorCareRun(models.Model):
 
     @api.model
     def _finish(self, date):
-        self.search([("date", "=", date), ("state", "=", "running")]).write(
-            {"state": "done", "date_end": fields.Datetime.now()}
-        )
+        runs = self.search([("date", "=", date), ("state", "=", "running")])
+        runs.write({"state": "done", "date_end": fields.Datetime.now()})
+        runs.filtered("requested_by_id")._notify_requester()
+
+    def _notify_requester(self):
+        """The manager who started the run hears when it is done, and what it did."""
+        for run in self:
+            run.requested_by_id.partner_id._bus_send(
+                "simple_notification",
+                {
+                    "type": "success",
+                    "title": self.env._("Daily run done: %s", run.company_id.name),
+                    "message": self.env._(
+                        "%(done)s steps done, %(skipped)s skipped, %(failed)s failed; "
+                        "%(opened)s cases opened, %(resolved)s resolved.",
+                        done=run.steps_done,
+                        skipped=run.steps_skipped,
+                        failed=run.steps_failed,
+                        opened=run.cases_opened,
+                        resolved=run.cases_resolved,
+                    ),
+                },
+            )
 
     # ------------------------------------------------------------------ the night
     @api.model
@@ -232,6 +255,10 @@ class DebtorCareRun(models.Model):
         """A manager starts tonight's run now, for every company with payment care: the
         scheduler takes it within a minute and reports its progress in the runs list."""
         require_manager(self.env)
+        today = self.env["debtor.care.case"]._today()
+        for company in self.env.companies.filtered("debtor_care_enabled"):
+            run = self.sudo()._get_or_create(company, today)
+            run.write({"requested_by_id": self.env.uid, "state": "running"})
         self.env.ref("debtor_care.ir_cron_daily_run").sudo()._trigger()
         return {
             "type": "ir.actions.client",

@@ -64,3 +64,14 @@ class TestManagerSettings(DebtorCareCommon):
         )
         with self.assertRaises(AccessError):
             self.env["debtor.care.run"].with_user(self.rep).action_start_daily_run()
+        # the scheduler runs it (on the real today: a manager cannot move the date)
+        self._run(self.env["debtor.care.case"].with_user(self.manager)._today())
+        run = self.env["debtor.care.run"].search([("company_id", "=", self.company.id)], limit=1)
+        self.assertEqual((run.requested_by_id, run.state), (self.manager, "done"))
+        sent = self.env.cr.precommit.data.get("bus.bus.values", [])  # sent at commit
+        notices = [
+            n["message"]
+            for n in sent
+            if f'"res.partner",{self.manager.partner_id.id}]' in n["channel"]
+        ]
+        self.assertTrue(any("Daily run done" in notice for notice in notices), sent)
