@@ -16,7 +16,10 @@ data, each engine in its own process (so peak memory is its own):
 - overdue_reminder: OCA account_invoice_overdue_reminder's wizard computing the reminder
   steps for all customers (frozen to the same date);
 - debtor_care_next_day, credit_control_next_day: the same engines the following day, on
-  the book their first run left (a typical night: the cases and lines exist already).
+  the book their first run left (a typical night: the cases and lines exist already);
+- debtor_care_two_workers: the first night run by two worker processes at once on one
+  book (the scheduler and a manager's run overlapping): wall time, and the proof that the
+  row locks let no customer be contacted twice (duplicate steps and e-mails per case).
 
 It prints time, SQL queries and peak memory per engine, the ratio debtor_care / peer (first
 day against first day, next day against next day) and where debtor_care's time goes.
@@ -62,6 +65,7 @@ def parse_args():
 ENGINES = (
     "debtor_care",
     "debtor_care_next_day",
+    "debtor_care_two_workers",
     "credit_control",
     "credit_control_next_day",
     "overdue_reminder",
@@ -349,6 +353,90 @@ def daily_run(registry, company_id, batch_size, today=TODAY):
     }
 
 
+def worker_run(registry, company_id, batch_size, today=TODAY):
+    """One of two workers on one book: the scheduler's loop, which retries a batch whose
+    transaction lost a race (as Odoo's cron reruns a job) and keeps going while cases
+    remain that the other worker holds."""
+    import psycopg2
+
+    queries = calls = retries = 0
+    while True:
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(
+                    cr, SUPERUSER_ID, {"debtor_care_today": today, "mail_notify_force_send": False}
+                )
+                before = sql_count()
+                done = env["debtor.care.run"]._cron_daily_run(batch_size=batch_size)
+                domain = env["debtor.care.run"]._get_due_case_domain(today)
+                remaining = env["debtor.care.case"].search_count(domain)
+                queries += sql_count() - before
+                calls += 1
+                cr.commit()
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
+            retries += 1
+            continue
+        if not done and not remaining:
+            return {"queries": queries, "batches": calls, "retries": retries}
+        if not done:
+            time.sleep(0.2)  # the other worker holds what is left
+
+
+def two_workers(args, company_id):
+    """Two worker processes on the same first night, then the duplicates counted."""
+    start = time.perf_counter()
+    command = [
+        sys.executable, __file__, "--config", args.config, "--database", args.database,
+        "--engine", "debtor_care_worker", "--company-id", str(company_id),
+        "--batch-size", str(args.batch_size),
+    ]  # fmt: skip
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [json.loads(w.communicate()[0].strip().splitlines()[-1]) for w in workers]
+    seconds = time.perf_counter() - start
+    registry = odoo.modules.registry.Registry(args.database)
+    with registry.cursor() as cr:
+        cr.execute(
+            SQL(
+                """SELECT COUNT(*), COUNT(*) - COUNT(DISTINCT (case_id, date))
+                     FROM debtor_care_dunning WHERE company_id = %s AND state = 'done'""",
+                company_id,
+            )
+        )
+        steps, duplicate_steps = cr.fetchone()
+        cr.execute(
+            SQL(
+                """SELECT COUNT(*) - COUNT(DISTINCT (m.res_id, m.date::date))
+                     FROM mail_message m JOIN debtor_care_case c ON c.id = m.res_id
+                    WHERE m.model = 'debtor.care.case' AND c.company_id = %s
+                      AND m.message_type = 'comment' AND m.subject IS NOT NULL""",
+                company_id,
+            )
+        )
+        duplicate_mails = cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                """SELECT COUNT(*) FROM debtor_care_case
+                    WHERE company_id = %s AND state = 'open'
+                      AND (last_run_date IS NULL OR last_run_date < %s)""",
+                company_id,
+                TODAY,
+            )
+        )
+        not_done = cr.fetchone()[0]
+    return {
+        "seconds": seconds,
+        "queries": sum(o["queries"] for o in outputs),
+        "batches": sum(o["batches"] for o in outputs),
+        "rss": max(o["rss"] for o in outputs),
+        "rss_growth": max(o["rss_growth"] for o in outputs),
+        "detail": (
+            f"{steps} steps by {[o['batches'] for o in outputs]} batches, "
+            f"{duplicate_steps} duplicate steps, {duplicate_mails} duplicate e-mails, "
+            f"{not_done} cases left undone, {sum(o['retries'] for o in outputs)} retried"
+        ),
+    }
+
+
 def credit_control_run(registry, company_id, today=TODAY):
     """OCA credit control: a 10/30/60-day policy over the receivable account, then the run
     that generates the credit lines for the same date (the timed part). The next day
@@ -479,6 +567,8 @@ def child(args):
         result = daily_run(
             registry, args.company_id, args.batch_size, today=TODAY + timedelta(days=1)
         )
+    elif args.engine == "debtor_care_worker":
+        result = worker_run(registry, args.company_id, args.batch_size)
     elif args.engine == "credit_control":
         result = credit_control_run(registry, args.company_id)
     elif args.engine == "credit_control_next_day":
@@ -510,6 +600,18 @@ def run_engine(args, engine, company_id):
         command += ["--profile-out", args.profile_out]
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def fresh_copy(registry, size):
+    """A new company with a book like the first: the two workers get a first night."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company = create_company(env, size)
+        generate(env, company, size)
+        env["res.company"].search([("id", "!=", company.id)]).debtor_care_enabled = False
+        company.debtor_care_enabled = True
+        cr.commit()
+        return company.id
 
 
 def report_timing(registry, company_id):
@@ -677,6 +779,11 @@ def main():
             )
         results = {}
         for engine in engines:
+            if engine == "debtor_care_two_workers":
+                # a first night again, on a book of the same shape
+                results[engine] = two_workers(args, fresh_copy(registry, size))
+                print(f"size {size} {engine}: {results[engine]}", file=sys.stderr, flush=True)
+                continue
             results[engine] = run_engine(args, engine, company_id)
             print(f"size {size} {engine}: {results[engine]}", file=sys.stderr, flush=True)
         table.append((size, data, results))

@@ -11,9 +11,12 @@ as Odoo core splits its large models, each file an `_inherit` of this one:
 - debtor_care_case_portal.py: what the customer does on the portal
 """
 
+import logging
 import uuid
 from collections import defaultdict
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -22,6 +25,8 @@ from odoo.tools import SQL, format_amount
 from . import clock
 from .access import check_protected_fields, require_manager, require_user
 from .next_action import decides_next_action
+
+_logger = logging.getLogger(__name__)
 
 CASE_STATES = [
     ("open", "Open"),
@@ -226,6 +231,23 @@ class DebtorCareCase(models.Model):
     overdue_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_overdue_line_ids", string="Overdue Items"
     )
+
+    def init(self):
+        """At most one open or paused case per customer and company, whatever runs at
+        once (the nightly sync, a Run now): enforced by PostgreSQL, not hoped for."""
+        super().init()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    """CREATE UNIQUE INDEX IF NOT EXISTS debtor_care_case_one_active_uniq
+                           ON debtor_care_case (partner_id, company_id)
+                        WHERE state IN ('open', 'paused')"""
+                )
+        except psycopg2.Error:
+            _logger.warning(
+                "Payment care: some customers have two active cases; the one-active-case "
+                "index is created once they are merged or closed."
+            )
 
     _sql_constraints = [
         (

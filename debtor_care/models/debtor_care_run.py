@@ -3,6 +3,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .access import require_manager
 
@@ -96,13 +98,18 @@ class DebtorCareRun(models.Model):
         for company in self._get_daily_run_companies():
             run = self._get_or_create(company, today)
             if not run.synced:
+                if not run._claim():
+                    # another worker is syncing this company: no step before its cases
+                    # are up to date (a payment of today must be seen first)
+                    self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+                    return 0
                 stats = Case.with_company(company)._sync_company_cases(company, today)
                 run.write({"synced": True, **stats})
         batch_size = batch_size or int(
             self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200)
         )
         domain = self._get_due_case_domain(today)
-        batch = Case.search(domain, limit=batch_size, order="company_id, id")
+        batch = self._claim_cases(Case.search(domain, limit=batch_size, order="company_id, id"))
         self._run_batch(batch, today)
         remaining = Case.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
@@ -110,6 +117,31 @@ class DebtorCareRun(models.Model):
             self._finish(today)
             self.env.ref("debtor_care.ir_cron_render_letters")._trigger()
         return len(batch)
+
+    def _claim(self):
+        """Lock this run's row for the transaction, or False if another worker holds it."""
+        self.env.cr.execute(
+            SQL("SELECT id FROM debtor_care_run WHERE id = %s FOR UPDATE SKIP LOCKED", self.id)
+        )
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _claim_cases(self, cases):
+        """Row locks on the cases to work on, held until the transaction commits: a case
+        another worker (the scheduler, a manager's run, a rep's Run now) is working on is
+        skipped, so no customer is ever contacted twice. A case another worker finished
+        since this transaction began raises a serialization error: the transaction is
+        retried and then sees the finished step (one step per case and day)."""
+        if not cases:
+            return cases
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM debtor_care_case WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED",
+                cases.ids,
+            )
+        )
+        claimed = {row[0] for row in self.env.cr.fetchall()}
+        return cases.filtered(lambda case: case.id in claimed)
 
     @api.model
     def _get_daily_run_companies(self):
@@ -291,7 +323,16 @@ class DebtorCareRun(models.Model):
         )
         cases = cases.filtered(lambda c: c.state in ("open", "paused")) or cases[:1]
         before = {case.id: set(case.dunning_ids.ids) for case in cases}
-        self._run_batch(cases.filtered(lambda c: c.state == "open"), today)
+        todo = cases.filtered(lambda c: c.state == "open")
+        claimed = self._claim_cases(todo)
+        if todo - claimed:
+            raise UserError(
+                self.env._(
+                    "The daily run is working on %s right now: try again in a minute.",
+                    ", ".join((todo - claimed).mapped("name")),
+                )
+            )
+        self._run_batch(claimed, today)
         cases.invalidate_recordset()
         results = [case._run_now_result(before[case.id]) for case in cases]
         return {
