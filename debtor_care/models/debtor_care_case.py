@@ -235,7 +235,7 @@ class DebtorCareCase(models.Model):
     def init(self):
         """At most one open or paused case per customer and company, whatever runs at
         once (the nightly sync, a Run now): enforced by PostgreSQL, not hoped for."""
-        super().init()
+        result = super().init()
         try:
             with self.env.cr.savepoint():
                 self.env.cr.execute(
@@ -248,6 +248,7 @@ class DebtorCareCase(models.Model):
                 "Payment care: some customers have two active cases; the one-active-case "
                 "index is created once they are merged or closed."
             )
+        return result
 
     _sql_constraints = [
         (
