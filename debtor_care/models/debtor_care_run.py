@@ -109,7 +109,7 @@ class DebtorCareRun(models.Model):
             self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200)
         )
         domain = self._get_due_case_domain(today)
-        batch = self._claim_cases(Case.search(domain, limit=batch_size, order="company_id, id"))
+        batch = self._claim_due_cases(domain, batch_size)
         self._run_batch(batch, today)
         remaining = Case.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
@@ -124,6 +124,16 @@ class DebtorCareRun(models.Model):
             SQL("SELECT id FROM debtor_care_run WHERE id = %s FOR UPDATE SKIP LOCKED", self.id)
         )
         return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _claim_due_cases(self, domain, limit):
+        """The next batch of due cases that no other worker holds, locked for this
+        transaction: two workers on one night share it instead of waiting on each other
+        (PostgreSQL skips the locked rows and goes on until the batch is full)."""
+        self.env["debtor.care.case"].flush_model()  # raw SQL: pending writes first
+        query = self.env["debtor.care.case"]._search(domain, order="company_id, id", limit=limit)
+        self.env.cr.execute(SQL("%s FOR UPDATE OF debtor_care_case SKIP LOCKED", query.select()))
+        return self.env["debtor.care.case"].browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _claim_cases(self, cases):
