@@ -24,6 +24,7 @@ from odoo.tools import SQL, format_amount
 
 from . import clock
 from .access import check_protected_fields, require_manager, require_user
+from .debtor_care_policy import STAGES
 from .next_action import decides_next_action
 
 _logger = logging.getLogger(__name__)
@@ -136,7 +137,10 @@ class DebtorCareCase(models.Model):
         "debtor.care.level", string="Current Level", readonly=True, tracking=True, copy=False
     )
     # the cockpit's columns: consumer and business levels share names, their stage is one
-    stage = fields.Selection(related="level_id.stage", store=True, index=True)
+    # the cockpit's columns in the order of the dunning, not alphabetically by key
+    stage = fields.Selection(
+        related="level_id.stage", store=True, index=True, group_expand="_read_group_stages"
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
@@ -231,6 +235,9 @@ class DebtorCareCase(models.Model):
     overdue_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_overdue_line_ids", string="Overdue Items"
     )
+
+    def _read_group_stages(self, values, domain):
+        return [stage for stage, _label in STAGES if stage in values]
 
     def init(self):
         """At most one open or paused case per customer and company, whatever runs at

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import freeze_time, tagged
 
+from ..models.debtor_care_policy import STAGES
 from .common import DebtorCareCommon
 
 
@@ -275,3 +276,20 @@ class TestDebtorCareReports(DebtorCareCommon):
             action["context"]["default_template_id"],
             self.env.ref("debtor_care.mail_template_statement").id,
         )
+
+    def test_cockpit_columns_follow_the_dunning_order(self):
+        partners = [self._partner(name) for name in ("Ada", "Ben", "Cem")]
+        levels = self.consumer_policy._get_levels()
+        second = levels.filtered(lambda level: level.stage == "second")[:1]
+        final = levels.filtered(lambda level: level.stage == "final")[:1]
+        first = levels[:1]
+        for partner, level in zip(partners, (final, first, second), strict=False):
+            self.Case.sudo().create(
+                {"partner_id": partner.id, "company_id": self.company.id, "level_id": level.id}
+            )
+        groups = self.Case.read_group(
+            [("partner_id", "in", [p.id for p in partners])], ["stage"], ["stage"]
+        )
+        order = [stage for stage, _label in STAGES]
+        stages = [group["stage"] for group in groups]
+        self.assertEqual(stages, sorted(stages, key=order.index), "reminder, second, final")
