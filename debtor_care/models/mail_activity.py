@@ -5,28 +5,23 @@ from odoo.tools import html2plaintext
 class MailActivity(models.Model):
     _inherit = "mail.activity"
 
+    def _debtor_care_of_type(self, xmlid):
+        """These activities of a payment care type on care cases."""
+        activity_type = self.env.ref(xmlid, raise_if_not_found=False)
+        return self.filtered(
+            lambda a: activity_type
+            and a.activity_type_id == activity_type
+            and a.res_model == "debtor.care.case"
+        )
+
     def _action_done(self, feedback=False, attachment_ids=None):
         """A payment care call is never completed silently: marking the task done without
         the call form still leaves a call record with the feedback."""
-        call_type = self.env.ref(
-            "debtor_care.mail_activity_type_payment_call", raise_if_not_found=False
-        )
-        care_calls = self.filtered(
-            lambda a: call_type
-            and a.activity_type_id == call_type
-            and a.res_model == "debtor.care.case"
-        )
+        care_calls = self._debtor_care_of_type("debtor_care.mail_activity_type_payment_call")
         # the script was for the call, not for the record: the chatter keeps the outcome
         care_calls.sudo().note = False
         # a reported payment, checked: the case no longer shows it as "payment reported"
-        check_type = self.env.ref(
-            "debtor_care.mail_activity_type_check_payment", raise_if_not_found=False
-        )
-        checked = self.filtered(
-            lambda a: check_type
-            and a.activity_type_id == check_type
-            and a.res_model == "debtor.care.case"
-        )
+        checked = self._debtor_care_of_type("debtor_care.mail_activity_type_check_payment")
         self.env["debtor.care.case"].browse(checked.mapped("res_id")).sudo().write(
             {"payment_reported_on": False, "payment_reported_amount": 0.0}
         )

@@ -96,6 +96,21 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
         return move
 
     @classmethod
+    def _portal_user(cls):
+        """The consumer's portal login: clara_portal / clara_portal_pw."""
+        return cls.env["res.users"].create(
+            {
+                "name": "Clara Consumer",
+                "login": "clara_portal",
+                "password": "clara_portal_pw",
+                "partner_id": cls.consumer.id,
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "groups_id": [Command.set([cls.env.ref("base.group_portal").id])],
+            }
+        )
+
+    @classmethod
     def _use_euros(cls):
         """The company books in euros, as a German shop does (before any entry exists)."""
         euro = cls.env.ref("base.EUR")

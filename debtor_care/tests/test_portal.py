@@ -24,17 +24,7 @@ class TestPortal(DebtorCareCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = cls.env["res.users"].create(
-            {
-                "name": "Clara Consumer",
-                "login": "clara_portal",
-                "password": "clara_portal_pw",
-                "partner_id": cls.consumer.id,
-                "company_id": cls.company.id,
-                "company_ids": [Command.set(cls.company.ids)],
-                "groups_id": [Command.set([cls.env.ref("base.group_portal").id])],
-            }
-        )
+        cls.portal_user = cls._portal_user()
         cls.other_customer = cls.env["res.partner"].create(
             {"name": "Otto Other", "email": "otto@example.com"}
         )

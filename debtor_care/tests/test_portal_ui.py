@@ -5,7 +5,6 @@ violation (axe-core from npm, installed by ./dev), and the conversation with us.
 import os
 from datetime import timedelta
 
-from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 from .common import DebtorCareCommon
@@ -39,17 +38,7 @@ class PortalInBrowser:
         cls._use_euros()
         cls._company_bank()
         cls.other_customer = cls.env["res.partner"].create({"name": "Otto Other"})
-        cls.portal_user = cls.env["res.users"].create(
-            {
-                "name": "Clara Consumer",
-                "login": "clara_portal",
-                "password": "clara_portal_pw",
-                "partner_id": cls.consumer.id,
-                "company_id": cls.company.id,
-                "company_ids": [Command.set(cls.company.ids)],
-                "groups_id": [Command.set([cls.env.ref("base.group_portal").id])],
-            }
-        )
+        cls.portal_user = cls._portal_user()
 
     def setUp(self):
         super().setUp()
