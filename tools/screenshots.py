@@ -177,6 +177,20 @@ def main():
             ".o_field_widget[name=contact_agreement_rate]",
         )
         browser.shot("key-figures")
+        review = ids(
+            browser, "debtor.care.case", [["stage", "=", "handover"], ["state", "=", "open"]]
+        )
+        if review:
+            browser.open(
+                f"/odoo/action-debtor_care.debtor_care_case_action/{review[0]}",
+                "button[name=action_hand_over]",
+            )
+            browser.shot("handover-review")
+        browser.open(
+            "/odoo/action-debtor_care.debtor_care_settings_server_action",
+            ".o_form_view .o_field_widget[name=debtor_care_min_contact_gap]",
+        )
+        browser.shot("manager-settings")
         agreement = ids(browser, "debtor.care.agreement", [["line_ids", "!=", False]])
         if agreement:
             browser.open(f"/report/html/debtor_care.report_agreement/{agreement[0]}", ".page")

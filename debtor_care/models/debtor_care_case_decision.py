@@ -58,6 +58,11 @@ class DebtorCareCase(models.Model):
             # as the daily run will see it on that day
             decision = self._classify(decision.next_date)[self.id]
         level, when = decision.level, decision.next_date
+        if not level and self.stage == "handover":
+            return self.env._(
+                "The hand-over review is the manager's: hand the claim over (when BDSG §31 "
+                "allows it), write it off, or take it back to dunning."
+            )
         if not level:
             return self.env._(
                 "No further step is planned by the policy: decide by hand (a call, a plan, "

@@ -35,7 +35,9 @@ class TestEndOfTheRoad(DebtorCareCommon):
         self.review_day = self.today + timedelta(days=28)
         case = self._case(self.business, on=self.review_day)
         self.assertEqual(case.stage, "handover")
-        return case.with_user(self.manager).with_context(debtor_care_today=self.review_day)
+        case = case.with_user(self.manager).with_context(debtor_care_today=self.review_day)
+        self.assertIn("hand-over review is the manager's", case.next_step_summary)
+        return case
 
     def test_hand_over_attaches_the_dossier_and_stops_contact(self):
         case = self._at_handover_review()

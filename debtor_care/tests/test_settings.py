@@ -24,6 +24,7 @@ class TestManagerSettings(DebtorCareCommon):
         self.assertFalse(self.manager.has_group("base.group_system"))
         action = self.Settings.with_user(self.manager).action_open()
         settings = self.Settings.with_user(self.manager).browse(action["res_id"])
+        self.assertEqual(settings.display_name, "Payment Care Settings", "not a record id")
         self.assertEqual(
             settings.debtor_care_min_contact_gap, self.company.debtor_care_min_contact_gap
         )

@@ -14,6 +14,10 @@ class DebtorCareSettings(models.TransientModel):
     _inherit = "debtor.care.settings.mixin"
     _description = "Payment Care Settings"
 
+    def _compute_display_name(self):
+        for settings in self:
+            settings.display_name = self.env._("Payment Care Settings")
+
     def _check_manager(self, companies):
         require_manager(self.env)
         if companies - self.env.user.company_ids:
