@@ -222,17 +222,18 @@ class DebtorCareCase(models.Model):
             )
         )
         entry.action_post()
-        for line in lines:
-            counterpart = entry.line_ids.filtered(
-                lambda entry_line, line=line: entry_line.account_id == line.account_id
-                and entry_line.name.endswith(line.move_id.name)
-            )
-            (line | counterpart).reconcile()
+        # the VAT share of what is written off, read before the reconciliation empties it
         vat = sum(
             line.amount_residual * line.move_id.amount_tax_signed / line.move_id.amount_total_signed
             for line in lines
             if line.move_id.amount_total_signed
         )
+        # Odoo matches debits and credits of one account itself (an invoice may have
+        # several receivable lines, one per instalment of its payment terms)
+        for account, account_lines in lines.grouped("account_id").items():
+            (
+                account_lines | entry.line_ids.filtered_domain([("account_id", "=", account.id)])
+            ).reconcile()
         self.write(
             {
                 "state": "resolved",

@@ -65,6 +65,7 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
         post=True,
         move_type="out_invoice",
         payment_term=None,
+        taxes=None,
     ):
         """An invoice whose (single) due date lies `days_overdue` days before `today`."""
         due = cls.today - timedelta(days=days_overdue)
@@ -78,7 +79,7 @@ class DebtorCareCommon(AccountTestInvoicingCommon):
                         "name": "Order",
                         "quantity": 1,
                         "price_unit": amount,
-                        "tax_ids": [],
+                        "tax_ids": [Command.set(taxes.ids)] if taxes else [],
                     }
                 )
             ],

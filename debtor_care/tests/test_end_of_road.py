@@ -28,8 +28,8 @@ class TestEndOfTheRoad(DebtorCareCommon):
             {"name": "Bad debts", "code": "693000", "account_type": "expense"}
         )
 
-    def _at_handover_review(self):
-        self.invoice = self._invoice(self.business, 800.0, 43)
+    def _at_handover_review(self, taxes=None):
+        self.invoice = self._invoice(self.business, 800.0, 43, taxes=taxes)
         for offset in (0, 1, 2, 3, 6, 28):  # e-mail, call, second, final, review
             self._run(self.today + timedelta(days=offset))
         self.review_day = self.today + timedelta(days=28)
@@ -82,7 +82,16 @@ class TestEndOfTheRoad(DebtorCareCommon):
         self.assertEqual(case.state, "open")
 
     def test_write_off_books_reconciles_and_notes_the_vat(self):
-        case = self._at_handover_review()
+        tax = self.env["account.tax"].create(
+            {
+                "name": "VAT 19 %",
+                "amount": 19.0,
+                "type_tax_use": "sale",
+                "company_id": self.company.id,
+            }
+        )
+        case = self._at_handover_review(taxes=tax)
+        self.assertEqual(self.invoice.amount_total, 952.0)
         with freeze_time(self.review_day):
             case.action_write_off()
         self.assertEqual((case.state, case.resolution), ("resolved", "written_off"))
@@ -93,8 +102,10 @@ class TestEndOfTheRoad(DebtorCareCommon):
         bad_debt = entry.line_ids.filtered(
             lambda line: line.account_id == self.company.debtor_care_bad_debt_account_id
         )
-        self.assertEqual(bad_debt.debit, 800.0)
-        self.assertIn("§17 UStG", case.message_ids[0].body)
+        self.assertEqual(bad_debt.debit, 952.0)
+        note = case.message_ids[0].body
+        self.assertIn("§17 UStG", note)
+        self.assertIn("152.00", note, "the VAT in the written-off 952.00 is 152.00, not zero")
 
     def test_back_to_dunning_repeats_the_final_reminder(self):
         case = self._at_handover_review()
