@@ -39,6 +39,7 @@
         # views
         "views/debtor_care_case_views.xml",
         "views/debtor_care_dunning_views.xml",
+        "views/debtor_care_run_views.xml",
         "views/debtor_care_call_views.xml",
         "views/debtor_care_agreement_views.xml",
         "views/debtor_care_policy_views.xml",
@@ -56,6 +57,7 @@
     "assets": {
         "web.assets_backend": [
             "debtor_care/static/src/js/call_task_done.js",
+            "debtor_care/static/src/js/daily_run_list.js",
         ],
         "web.assets_frontend": [
             "debtor_care/static/src/scss/portal.scss",

@@ -38,6 +38,16 @@ class DebtorCareRun(models.Model):
     requested_by_id = fields.Many2one(
         "res.users", string="Started By", readonly=True, help="Who started the run by hand."
     )
+    cases_done = fields.Integer(
+        string="Cases Looked At", compute="_compute_progress", compute_sudo=True
+    )
+    cases_remaining = fields.Integer(compute="_compute_progress", compute_sudo=True)
+    progress = fields.Float(
+        compute="_compute_progress",
+        compute_sudo=True,
+        help="Share of the cases due tonight that the run has looked at.",
+    )
+    final_cases_done = fields.Integer(readonly=True, help="Cases looked at, kept at the end.")
 
     _sql_constraints = [
         ("company_date_uniq", "UNIQUE(company_id, date)", "One daily run per company and day."),
@@ -55,6 +65,43 @@ class DebtorCareRun(models.Model):
             for state in ("done", "skipped", "failed"):
                 run[f"steps_{state}"] = counts.get((run.company_id.id, run.date, state), 0)
 
+    @api.depends("state", "final_cases_done")
+    def _compute_progress(self):
+        """While a run works, how far it is: the cases it marked as looked at today
+        against those still due (read live, so the list shows the progress as the
+        scheduler's batches commit); a finished run keeps its count."""
+        Case = self.env["debtor.care.case"].sudo()
+        running = self.filtered(lambda run: run.state == "running")
+        looked_at = remaining = {}
+        if running:
+            looked_at = {
+                (company.id, day): count
+                for company, day, count in Case._read_group(
+                    [
+                        ("company_id", "in", running.company_id.ids),
+                        ("last_run_date", "in", running.mapped("date")),
+                    ],
+                    ["company_id", "last_run_date:day"],
+                    ["__count"],
+                )
+            }
+            remaining = {
+                company.id: count
+                for company, count in Case._read_group(
+                    self._get_due_case_domain(Case._today()), ["company_id"], ["__count"]
+                )
+            }
+        for run in self:
+            if run.state != "running":
+                run.cases_done = run.final_cases_done
+                run.cases_remaining = 0
+                run.progress = 100.0
+                continue
+            run.cases_done = looked_at.get((run.company_id.id, run.date), 0)
+            run.cases_remaining = remaining.get(run.company_id.id, 0) if run.synced else 0
+            total = run.cases_done + run.cases_remaining
+            run.progress = 100.0 * run.cases_done / total if total else 0.0
+
     @api.model
     def _get_or_create(self, company, date):
         run = self.search([("company_id", "=", company.id), ("date", "=", date)], limit=1)
@@ -63,7 +110,15 @@ class DebtorCareRun(models.Model):
     @api.model
     def _finish(self, date):
         runs = self.search([("date", "=", date), ("state", "=", "running")])
-        runs.write({"state": "done", "date_end": fields.Datetime.now()})
+        runs.invalidate_recordset(["cases_done", "cases_remaining", "progress"])
+        for run in runs:  # the count of cases looked at, kept with the run
+            run.write(
+                {
+                    "state": "done",
+                    "date_end": fields.Datetime.now(),
+                    "final_cases_done": run.cases_done,
+                }
+            )
         runs.filtered("requested_by_id")._notify_requester()
 
     def _notify_requester(self):
@@ -85,6 +140,13 @@ class DebtorCareRun(models.Model):
                     ),
                 },
             )
+
+    @api.model
+    def _notify_watchers(self, date):
+        """The manager who started tonight's run sees its progress move: the runs list
+        reloads when a batch is done (static/src/js/daily_run_list.js)."""
+        for run in self.search([("date", "=", date), ("requested_by_id", "!=", False)]):
+            run.requested_by_id.partner_id._bus_send("debtor_care.run_progress", {"run_id": run.id})
 
     # ------------------------------------------------------------------ the night
     @api.model
@@ -113,6 +175,7 @@ class DebtorCareRun(models.Model):
         self._run_batch(batch, today)
         remaining = Case.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        self._notify_watchers(today)
         if not remaining:
             self._finish(today)
             self.env.ref("debtor_care.ir_cron_render_letters")._trigger()
@@ -291,8 +354,6 @@ class DebtorCareRun(models.Model):
         return logs
 
     # ------------------------------------------------------------------ run now
-    @api.model
-    @api.model
     def action_start_daily_run(self):
         """A manager starts tonight's run now, for every company with payment care: the
         scheduler takes it within a minute and reports its progress in the runs list."""

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import DebtorCareCommon
 
@@ -76,3 +76,38 @@ class TestManagerSettings(DebtorCareCommon):
             if f'"res.partner",{self.manager.partner_id.id}]' in n["channel"]
         ]
         self.assertTrue(any("Daily run done" in notice for notice in notices), sent)
+
+    def test_a_started_run_shows_its_progress_batch_by_batch(self):
+        self._invoice(self.consumer, 120.0, 20)
+        self._invoice(self.business, 900.0, 20)
+        Run = self.env["debtor.care.run"]
+        Run.with_user(self.manager).action_start_daily_run()
+        today = self.Case.with_user(self.manager)._today()
+        Bus = self.env["bus.bus"].sudo()
+        bus_before = Bus.search([], order="id desc", limit=1).id or 0
+        with freeze_time(today):
+            Run.sudo()._cron_daily_run(batch_size=1)  # the scheduler's first call
+        run = Run.with_user(self.manager).search([("company_id", "=", self.company.id)])
+        self.assertEqual(
+            (run.state, run.cases_done, run.cases_remaining, run.progress),
+            ("running", 1, 1, 50.0),
+            "one of the two due customers done",
+        )
+        channel = f'"res.partner",{self.manager.partner_id.id}]'
+        self.env.cr.flush()  # the bus messages are written at commit
+        progress = Bus.search(
+            [
+                ("id", ">", bus_before),
+                ("channel", "like", channel),
+                ("message", "like", "debtor_care.run_progress"),
+            ]
+        )
+        self.assertEqual(len(progress), 1, "the manager's runs list reloads after the batch")
+        with freeze_time(today):
+            Run.sudo()._cron_daily_run(batch_size=1)
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.cases_done, run.progress), ("done", 2, 100.0))
+        # the count stays with the run when the cases are looked at again another day
+        self.Case.sudo().search([("company_id", "=", self.company.id)]).last_run_date = False
+        run.invalidate_recordset()
+        self.assertEqual(run.cases_done, 2)

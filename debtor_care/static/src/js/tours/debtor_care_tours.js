@@ -307,3 +307,46 @@ registry.category("web_tour.tours").add("debtor_care_portal_chatter_reply", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("debtor_care_manager_starts_run", {
+    url: "/odoo",
+    steps: () => [
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open Invoicing",
+            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
+            run: "click",
+        },
+        {
+            content: "Open the Payment Care menu",
+            trigger: ".o_menu_sections [data-menu-xmlid='debtor_care.menu_debtor_care_root']",
+            run: "click",
+        },
+        {
+            content: "Open the daily runs",
+            trigger: ".dropdown-item[data-menu-xmlid='debtor_care.debtor_care_run_menu']",
+            run: "click",
+        },
+        {
+            content: "Yesterday's run shows its progress",
+            trigger: ".o_list_view .o_data_row .o_field_progressbar",
+        },
+        {
+            content: "Start tonight's run now",
+            trigger: ".o_list_view button[name='action_start_daily_run']",
+            run: "click",
+        },
+        {
+            content: "The manager hears that the scheduler takes it",
+            trigger: ".o_notification:contains('Daily run started')",
+        },
+        {
+            content: "Today's run is listed as running",
+            trigger: ".o_data_row .badge:contains('Running')",
+        },
+    ],
+});
