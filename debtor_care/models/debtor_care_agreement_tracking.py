@@ -3,6 +3,7 @@ due-date order, the gentle late notice, the call when an instalment is missed, a
 plan's end (completed or broken), every night."""
 
 from odoo import api, models
+from odoo.tools import format_date
 
 from . import clock
 
@@ -61,7 +62,8 @@ class DebtorCareAgreement(models.Model):
                 self._send_mail("debtor_care.mail_template_agreement_late")
                 self.message_post(
                     body=self.env._(
-                        "Instalment of %s is late: a gentle reminder was sent.", line.date_due
+                        "Instalment of %s is late: a gentle reminder was sent.",
+                        format_date(self.env, line.date_due),
                     )
                 )
             elif line.state == "missed" and not line.call_planned:
@@ -72,7 +74,10 @@ class DebtorCareAgreement(models.Model):
                         self.env._("An instalment of the agreement %s was missed.", self.name),
                     )
                 self.message_post(
-                    body=self.env._("Instalment of %s missed: a call is planned.", line.date_due)
+                    body=self.env._(
+                        "Instalment of %s missed: a call is planned.",
+                        format_date(self.env, line.date_due),
+                    )
                 )
 
     def _complete(self, today=None):

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
+from odoo.tools import format_date
 
 from .common import DebtorCareCommon
 
@@ -103,6 +104,11 @@ class TestDebtorCareAgreement(DebtorCareCommon):
             lambda m: m.subject and "friendly note" in m.subject
         )
         self.assertEqual(len(late_mails), 1, "a gentle reminder on the first late day")
+        shown = format_date(self.env, first_due)  # the user's date format, never ISO
+        self.assertIn(
+            f"Instalment of {shown} is late",
+            " ".join(agreement.message_ids.mapped("body")),
+        )
         self._run(first_due + timedelta(days=6))
         self.assertEqual(agreement.line_ids[0].state, "missed")
         self.assertTrue(self.case.activity_ids, "a call task when an instalment is missed")
