@@ -13,6 +13,9 @@ data, each engine in its own process (so peak memory is its own):
   committed in between): cases, decisions, steps, e-mails queued (not sent), call tasks;
 - credit_control: OCA account_credit_control's run generating credit lines for the same date
   (policy 10/30/60 days over the company's receivable account, created before timing);
+- credit_control_full: credit control's whole job as a user runs it, on a first night: the
+  lines, marked ready, then the channel action (one communication and one queued e-mail
+  per customer, no PDF), the job debtor_care's first night compares with;
 - overdue_reminder: OCA account_invoice_overdue_reminder's wizard computing the reminder
   steps for all customers (frozen to the same date);
 - debtor_care_next_day, credit_control_next_day: the same engines the following day, on
@@ -68,6 +71,7 @@ ENGINES = (
     "debtor_care_two_workers",
     "credit_control",
     "credit_control_next_day",
+    "credit_control_full",
     "overdue_reminder",
 )
 
@@ -437,17 +441,25 @@ def two_workers(args, company_id):
     }
 
 
-def credit_control_run(registry, company_id, today=TODAY):
+def credit_control_run(registry, company_id, today=TODAY, full=False):
     """OCA credit control: a 10/30/60-day policy over the receivable account, then the run
     that generates the credit lines for the same date (the timed part). The next day
-    reuses the policy, after the first run's lines."""
+    reuses the policy, after the first run's lines. `full`: the whole job as a user runs
+    it on a first night (the earlier rows' lines removed first): the lines, marked ready,
+    then the channel action (one communication and one queued e-mail per customer)."""
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [company_id]})
+        env = api.Environment(
+            cr,
+            SUPERUSER_ID,
+            {"allowed_company_ids": [company_id], "mail_notify_force_send": False},
+        )
         company = env["res.company"].browse(company_id)
         receivable = env["account.account"].search(
             [("company_ids", "in", company_id), ("account_type", "=", "asset_receivable")]
         )
         template = env.ref("account_credit_control.email_template_credit_control_base")
+        # no PDF per customer: the e-mail only, as debtor_care's first night sends it
+        template.report_template_ids = [(5, 0, 0)]
 
         def level(sequence, days):
             return (
@@ -486,24 +498,41 @@ def credit_control_run(registry, company_id, today=TODAY):
                 company_id,
             )
         )
+        if full:
+            for table in ("credit_control_communication", "credit_control_run"):
+                cr.execute(
+                    SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company_id)
+                )
+            cr.execute(SQL("DELETE FROM credit_control_line WHERE company_id = %s", company_id))
         run = (
             env["credit.control.run"]
             .with_company(company)
             .create({"date": today, "company_id": company_id, "policy_ids": [(6, 0, policy.ids)]})
         )
+        mails_before = env["mail.mail"].search_count([])
         cr.commit()
         before, start = sql_count(), elapsed()
         run.generate_credit_lines()
+        if full:
+            run.set_to_ready_lines()
+            run.run_channel_action()
         env.flush_all()
         cr.commit()
         seconds, queries = elapsed() - start, sql_count() - before
         lines = env["credit.control.line"].search_count([("run_id", "=", run.id)])
+        communications = env["credit.control.communication"].search_count(
+            [("company_id", "=", company_id)]
+        )
+        mails = env["mail.mail"].search_count([]) - mails_before
+    detail = f"{lines} credit lines"
+    if full:
+        detail += f", {communications} communications, {mails} e-mails queued"
     return {
         "seconds": seconds,
         "queries": queries,
         "batches": 1,
         "rows": lines,
-        "detail": f"{lines} credit lines",
+        "detail": detail,
     }
 
 
@@ -573,6 +602,8 @@ def child(args):
         result = credit_control_run(registry, args.company_id)
     elif args.engine == "credit_control_next_day":
         result = credit_control_run(registry, args.company_id, TODAY + timedelta(days=1))
+    elif args.engine == "credit_control_full":
+        result = credit_control_run(registry, args.company_id, full=True)
     else:
         result = overdue_reminder_run(registry, args.company_id)
     result.update(rss=rss_mb(), rss_growth=rss_mb() - baseline)
