@@ -131,7 +131,7 @@ class TestDebtorCareCase(DebtorCareCommon):
         step = case.dunning_ids
         self.assertEqual(step.state, "done", step.reason)
         self.assertEqual(step.snapshot[0]["residual"], 60.0)
-        self.assertIn("60.00", step.mail_message_id.body)
+        self.assertIn("60.00", step.email_body)
 
     def test_instalment_terms_dun_only_the_instalment_due(self):
         term = self.env["account.payment.term"].create(
@@ -158,7 +158,7 @@ class TestDebtorCareCase(DebtorCareCommon):
         case = self._case(self.consumer)
         self.assertEqual(case.amount_credit, 30.0)
         self.assertEqual(case.dunning_ids.amount_credit, 30.0)
-        self.assertIn("open credits", case.dunning_ids.mail_message_id.body)
+        self.assertIn("open credits", case.dunning_ids.email_body)
 
     def test_case_resolves_when_paid(self):
         invoice = self._invoice(self.consumer, 100.0, 12)
@@ -235,6 +235,10 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(mail.state, "outgoing", "queued, sent by the mail queue")
         self.assertEqual(mail.recipient_ids, self.consumer)
         self.assertEqual(message.notification_ids.mail_mail_id, mail, "status shows in chatter")
+        # the chatter keeps a line, the e-mail as written stays in the queue and on the step
+        self.assertIn("E-mail to clara@example.com.", message.body)
+        self.assertIn(f"/my/payment-care/{ok.id}?access_token=", mail.body_html, "full e-mail")
+        self.assertIn("View and pay online", ok.dunning_ids.email_body, "shown on the step")
 
     def test_blacklisted_email_falls_back_to_letter(self):
         self.env["mail.blacklist"]._add(self.consumer.email)

@@ -85,7 +85,7 @@ class TestDebtorCareEmpathy(DebtorCareCommon):
             self.consumer.with_user(self.rep).read(["debtor_care_hardship_reason"])
         self._invoice(self.consumer, 100.0, 8)
         self._run()
-        body = self._step(self.consumer).mail_message_id.body
+        body = self._step(self.consumer).email_body
         self.assertNotIn("llness", body)
         self.assertNotIn("hardship", body.lower())
 

@@ -87,7 +87,7 @@ class TestHowToPay(DebtorCareCommon, HttpCase):
     def test_the_reminder_email_carries_the_payment_block(self):
         step = self.case.dunning_ids.filtered("action_email")[:1]
         self.assertTrue(step, "the first reminder went by e-mail")
-        body = step.mail_message_id.body
+        body = step.email_body
         self.assertIn("DE89 3704 0044 0532 0130 00", body)
         self.assertIn(self.invoice.payment_reference, body)
         self.assertIn(self.company.get_base_url() + "/report/barcode/", body)
