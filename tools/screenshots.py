@@ -191,6 +191,11 @@ def main():
             ".o_form_view .o_field_widget[name=debtor_care_min_contact_gap]",
         )
         browser.shot("manager-settings")
+        browser.open(
+            "/odoo/action-debtor_care.debtor_care_run_action",
+            ".o_list_view .o_data_row .o_field_progressbar",
+        )
+        browser.shot("daily-runs")
         agreement = ids(browser, "debtor.care.agreement", [["line_ids", "!=", False]])
         if agreement:
             browser.open(f"/report/html/debtor_care.report_agreement/{agreement[0]}", ".page")
