@@ -4,6 +4,8 @@ Each function takes the facts it needs and returns a decision or reason codes; t
 gather the facts (set-based, per batch), call these, translate the codes
 (`debtor_care_case_decision.py`) and act. Tested table-driven in `tests/test_rules.py`."""
 
+import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -278,3 +280,28 @@ def iban_groups(iban):
     """An IBAN as people read it off paper: groups of four ("DE89 3704 0044 ...")."""
     compact = "".join((iban or "").split()).upper()
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+# --------------------------------------------------------------------------- experiments
+def experiment_arm(partner_id, experiment_key, challenger_share):
+    """Champion or challenger for a customer in a policy experiment: the same customer
+    always gets the same arm in one experiment (a hash, not a random draw, so a rerun,
+    a second worker or a reopened case never moves a customer), and about
+    `challenger_share` percent of customers get the challenger."""
+    digest = hashlib.sha256(f"{experiment_key}:{partner_id}".encode()).digest()
+    position = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    return "challenger" if position < challenger_share / 100.0 else "champion"
+
+
+def two_proportion_z_test(successes_a, total_a, successes_b, total_b):
+    """(z, two-sided p-value) of the difference between two rates, with the pooled
+    standard error; None where a rate is undefined or both rates are 0 % or 100 %
+    (no test can tell a difference there)."""
+    if not total_a or not total_b:
+        return None
+    pooled = (successes_a + successes_b) / (total_a + total_b)
+    variance = pooled * (1 - pooled) * (1 / total_a + 1 / total_b)
+    if variance <= 0:
+        return None
+    z = (successes_a / total_a - successes_b / total_b) / math.sqrt(variance)
+    return z, math.erfc(abs(z) / math.sqrt(2))

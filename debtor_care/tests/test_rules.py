@@ -255,3 +255,43 @@ def test_transfer_amount_nets_credits_and_never_goes_below_zero(owed, credits, e
 def test_iban_groups_of_four():
     assert rules.iban_groups("de89370400440532013000") == "DE89 3704 0044 0532 0130 00"
     assert rules.iban_groups("") == ""
+
+
+def test_a_customer_stays_in_the_arm_the_experiment_gave_them():
+    arms = {rules.experiment_arm(42, "exp-1", 20.0) for _ in range(3)}
+    assert len(arms) == 1, "the same customer, the same arm, every time"
+
+
+def test_the_challenger_gets_its_share_of_customers():
+    for share in (10.0, 20.0, 50.0):
+        challengers = sum(
+            rules.experiment_arm(partner, "exp-1", share) == "challenger"
+            for partner in range(1, 10001)
+        )
+        assert abs(challengers / 100.0 - share) <= 2.0, (share, challengers)
+
+
+def test_a_new_experiment_draws_the_customers_anew():
+    first = [rules.experiment_arm(p, "exp-1", 50.0) for p in range(1, 1001)]
+    second = [rules.experiment_arm(p, "exp-2", 50.0) for p in range(1, 1001)]
+    assert first != second
+    assert {rules.experiment_arm(p, "exp-1", 0.0) for p in range(1, 500)} == {"champion"}
+
+
+@pytest.mark.parametrize(
+    ("counts", "z", "p"),
+    [
+        ((120, 200, 90, 200), 3.0038, 0.00267),  # 60 % vs 45 %: a real difference
+        ((52, 100, 48, 100), 0.5657, 0.5716),  # 52 % vs 48 %: could be chance
+        ((45, 150, 60, 150), -1.8157, 0.0694),
+    ],
+)
+def test_the_z_test_tells_a_real_difference_from_chance(counts, z, p):
+    got_z, got_p = rules.two_proportion_z_test(*counts)
+    assert round(got_z, 4) == z
+    assert abs(got_p - p) < 0.0005
+
+
+def test_the_z_test_says_nothing_without_data():
+    assert rules.two_proportion_z_test(0, 0, 5, 10) is None
+    assert rules.two_proportion_z_test(10, 10, 20, 20) is None  # both 100 %
