@@ -1,8 +1,8 @@
 import { registry } from "@web/core/registry";
 
-registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
-    url: "/odoo",
-    steps: () => [
+/** From the home screen to the Payment Care menu, opened (the back-office tours' start). */
+function openPaymentCareMenu() {
+    return [
         {
             content: "Open the apps menu",
             trigger: ".o_navbar_apps_menu button",
@@ -18,6 +18,13 @@ registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
             trigger: ".o_menu_sections [data-menu-xmlid='debtor_care.menu_debtor_care_root']",
             run: "click",
         },
+    ];
+}
+
+registry.category("web_tour.tours").add("debtor_care_open_payment_care", {
+    url: "/odoo",
+    steps: () => [
+        ...openPaymentCareMenu(),
         {
             content: "Open Care Cases",
             trigger: ".dropdown-item[data-menu-xmlid='debtor_care.debtor_care_case_menu']",
@@ -311,21 +318,7 @@ registry.category("web_tour.tours").add("debtor_care_portal_chatter_reply", {
 registry.category("web_tour.tours").add("debtor_care_manager_starts_run", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open Invoicing",
-            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
-            run: "click",
-        },
-        {
-            content: "Open the Payment Care menu",
-            trigger: ".o_menu_sections [data-menu-xmlid='debtor_care.menu_debtor_care_root']",
-            run: "click",
-        },
+        ...openPaymentCareMenu(),
         {
             content: "Open the daily runs",
             trigger: ".dropdown-item[data-menu-xmlid='debtor_care.debtor_care_run_menu']",
