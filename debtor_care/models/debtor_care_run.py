@@ -175,10 +175,10 @@ class DebtorCareRun(models.Model):
         self._run_batch(batch, today)
         remaining = Case.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
-        self._notify_watchers(today)
         if not remaining:
             self._finish(today)
             self.env.ref("debtor_care.ir_cron_render_letters")._trigger()
+        self._notify_watchers(today)  # after the finish: the list's last reload shows it done
         return len(batch)
 
     def _claim(self):

@@ -107,6 +107,13 @@ class TestManagerSettings(DebtorCareCommon):
             Run.sudo()._cron_daily_run(batch_size=1)
         run.invalidate_recordset()
         self.assertEqual((run.state, run.cases_done, run.progress), ("done", 2, 100.0))
+        self.env.cr.flush()
+        last = Bus.search(
+            [("channel", "like", channel), ("id", ">", progress.id)], order="id desc", limit=1
+        )
+        self.assertIn(
+            "debtor_care.run_progress", last.message, "the list reloads once the run is done"
+        )
         # the count stays with the run when the cases are looked at again another day
         self.Case.sudo().search([("company_id", "=", self.company.id)]).last_run_date = False
         run.invalidate_recordset()
