@@ -10,14 +10,18 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
-from ..models.debtor_care_case_portal import PROBLEM_REASONS, PortalInputError
+from ..models.debtor_care_case_portal import (
+    PORTAL_LATE_REASONS,
+    PROBLEM_REASONS,
+    PortalInputError,
+)
 
 # each form of the care page and its inputs (kept in the form when it comes back with an error)
 FORM_FIELDS = {
     "paid": ("date", "amount", "reference"),
     "call": ("phone", "day", "hour_from", "hour_to"),
-    "time": ("date",),
-    "plan": ("count", "first_date"),
+    "time": ("date", "late_reason"),
+    "plan": ("count", "first_date", "late_reason"),
     "problem": ("move_id", "reason", "message"),
     "situation": ("category",),
 }
@@ -187,8 +191,8 @@ class DebtorCarePortal(PortalAccount):
                 "hour_from": "9",
                 "hour_to": "12",
             },
-            "time": {"date": ""},
-            "plan": {"count": str(plan_count), "first_date": plan_first_date},
+            "time": {"date": "", "late_reason": ""},
+            "plan": {"count": str(plan_count), "first_date": plan_first_date, "late_reason": ""},
             "paid": {"date": "", "amount": "", "reference": ""},
             "problem": {"move_id": "", "reason": "", "message": ""},
             "situation": {"category": ""},
@@ -267,6 +271,7 @@ class DebtorCarePortal(PortalAccount):
             },
             "page_lang": self._page_lang(),
             "problem_reasons": [(key, str(label)) for key, label in PROBLEM_REASONS],
+            "late_reasons": [(key, str(label)) for key, label in PORTAL_LATE_REASONS],
             "hardship_reasons": request.env["res.partner"]
             ._fields["debtor_care_hardship_reason"]
             ._description_selection(request.env),
@@ -359,11 +364,13 @@ class DebtorCarePortal(PortalAccount):
         )
 
     def _care_action_time(self, case, post):
-        return case._portal_ask_time(self._date(post, "date"))
+        return case._portal_ask_time(self._date(post, "date"), post.get("late_reason"))
 
     def _care_action_plan(self, case, post):
         return case._portal_propose_plan(
-            self._number(post, "count", int), self._date(post, "first_date")
+            self._number(post, "count", int),
+            self._date(post, "first_date"),
+            post.get("late_reason"),
         )
 
     def _care_action_problem(self, case, post):

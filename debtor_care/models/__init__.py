@@ -1,4 +1,5 @@
 from . import debtor_care_policy
+from . import debtor_care_experiment
 from . import debtor_care_case
 from . import debtor_care_case_receivable
 from . import debtor_care_case_decision

@@ -17,7 +17,7 @@ CALL_REASONS = [
     ("bank_change", "Changed banks"),
     ("salary_late", "Salary came late"),
     ("no_invoice", "Did not receive the invoice"),
-    ("goods_issue", "Problem with the goods"),
+    ("goods_issue", "Dispute: goods or invoice"),
     # never the kind of hardship (job, health): that category is for managers only
     ("hardship", "Difficult personal situation"),
     ("other", "Other"),
@@ -76,7 +76,10 @@ class DebtorCareCall(models.Model):
             return case._written_fallback(today, self.env._("The phone number is wrong."))
         if self.result != "reached":
             return None
-        case.write({"last_conversation_date": today, "unreached_calls": 0})  # "in a row"
+        vals = {"last_conversation_date": today, "unreached_calls": 0}  # "in a row"
+        if self.reason:
+            vals["late_reason"] = self.reason
+        case.write(vals)
         handler = getattr(self, f"_outcome_{self.outcome or 'none'}")
         return handler(case, today, promise_amount, promise_date, hardship_reason)
 
@@ -89,6 +92,13 @@ class DebtorCareCall(models.Model):
         ]
         if self.reached:
             parts.append(self.env._("Outcome: %s.", dict(CALL_OUTCOMES).get(self.outcome, "")))
+        if self.reason:
+            parts.append(
+                self.env._(
+                    "Reason: %s.",
+                    dict(self._fields["reason"]._description_selection(self.env))[self.reason],
+                )
+            )
         if self.note:
             parts.append(self.note)
         return " ".join(parts)

@@ -24,6 +24,8 @@ from odoo.tools import SQL, format_amount
 
 from . import clock
 from .access import check_protected_fields, require_manager, require_user
+from .debtor_care_call import CALL_REASONS as LATE_REASONS
+from .debtor_care_experiment import EXPERIMENT_ARMS
 from .debtor_care_policy import STAGES
 from .next_action import decides_next_action
 
@@ -90,6 +92,9 @@ ENGINE_FIELDS = frozenset(
         "dunning_ids",
         "move_ids",
         "fee_move_ids",
+        "experiment_id",
+        "experiment_arm",
+        "late_reason",
     }
 )
 MANAGER_FIELDS = frozenset({"policy_id"})
@@ -132,6 +137,19 @@ class DebtorCareCase(models.Model):
         readonly=False,
         tracking=True,
         check_company=True,
+    )
+    # a policy experiment puts a new case in one arm, and it stays there until resolved
+    experiment_id = fields.Many2one(
+        "debtor.care.experiment", readonly=True, copy=False, index="btree_not_null"
+    )
+    experiment_arm = fields.Selection(EXPERIMENT_ARMS, readonly=True, copy=False)
+    late_reason = fields.Selection(
+        LATE_REASONS,
+        string="Reason for Paying Late",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="What the customer last told us, on a call or on the portal.",
     )
     level_id = fields.Many2one(
         "debtor.care.level", string="Current Level", readonly=True, tracking=True, copy=False
@@ -301,10 +319,17 @@ class DebtorCareCase(models.Model):
         "partner_id.debtor_care_customer_type",
         "company_id.debtor_care_policy_consumer_id",
         "company_id.debtor_care_policy_business_id",
+        "experiment_arm",
     )
     def _compute_policy_id(self):
         for case in self:
-            case.policy_id = case.partner_id._get_debtor_care_policy(case.company_id)
+            # in an experiment, the arm's policy until resolved (even once it ended)
+            if case.experiment_arm == "challenger":
+                case.policy_id = case.experiment_id.challenger_policy_id
+            elif case.experiment_arm == "champion":
+                case.policy_id = case.experiment_id.champion_policy_id
+            else:
+                case.policy_id = case.partner_id._get_debtor_care_policy(case.company_id)
 
     @api.depends("amounts_by_currency")
     def _compute_amount_summary(self):
@@ -396,10 +421,26 @@ class DebtorCareCase(models.Model):
 
     def write(self, vals):
         check_protected_fields(self, vals, ENGINE_FIELDS, MANAGER_FIELDS)
+        if "policy_id" in vals and not self.env.su:
+            self._leave_experiment()
         result = super().write(vals)
         if decides_next_action(self, vals) and "next_action_date" not in vals:
             self._refresh_next_action_date()
         return result
+
+    def _leave_experiment(self):
+        """A policy chosen by hand takes the case out of its experiment: its outcome
+        would no longer say anything about the arm's policy."""
+        for case in self.filtered("experiment_id"):
+            case.message_post(
+                body=self.env._(
+                    "Left the experiment %s: its policy was changed by hand.",
+                    case.experiment_id.name,
+                )
+            )
+        self.filtered("experiment_id").sudo().write(
+            {"experiment_id": False, "experiment_arm": False}
+        )
 
     @api.model
     def _refresh_open_cases(self, domain):

@@ -18,6 +18,16 @@ PROBLEM_REASONS = [
     ("amount", _lt("The amount is wrong")),
     ("other", _lt("Something else")),
 ]
+# why the payment is late, in the customer's words; the keys are the call log's
+# (debtor.care.call reason), so both land in one report
+PORTAL_LATE_REASONS = [
+    ("forgot", _lt("I forgot")),
+    ("bank_change", _lt("I changed banks")),
+    ("salary_late", _lt("My salary came late")),
+    ("no_invoice", _lt("I did not receive the invoice")),
+    ("hardship", _lt("My situation is difficult right now")),
+    ("other", _lt("Another reason")),
+]
 # pylint: enable=prefer-env-translation
 MAX_TEXT = 1000
 PORTAL_DAILY_LIMIT = 10  # requests per case and 24 hours: enough for a person, not a script
@@ -203,14 +213,35 @@ class DebtorCareCase(models.Model):
             end=hour_to,
         )
 
-    def _portal_ask_time(self, date):
+    def _portal_late_reason(self, reason):
+        """The optional reason of a request for time or a plan: checked before anything
+        changes, recorded on the case for the reasons report."""
+        if reason and reason not in dict(PORTAL_LATE_REASONS):
+            raise PortalInputError(
+                self.env._("Please choose a reason from the list."), "late_reason"
+            )
+        return reason or False
+
+    def _portal_reason_text(self, reason):
+        if not reason:
+            return ""
+        label = dict(self._fields["late_reason"]._description_selection(self.env))[reason]
+        return " " + self.env._("Reason: %s.", label)
+
+    def _portal_record_reason(self, reason):
+        if reason:
+            self.sudo().late_reason = reason
+
+    def _portal_ask_time(self, date, reason=None):
         self.ensure_one()
         today, limit = self._today(), self.company_id.debtor_care_max_delay_days
         if not date or date <= today or date > today + timedelta(days=limit):
             raise PortalInputError(
                 self.env._("Please choose a date within the next %s days.", limit), "date"
             )
+        reason = self._portal_late_reason(reason)
         self._portal_check_rate()
+        self._portal_record_reason(reason)
         promise = self.promise_ids.filtered(
             lambda p: p.state == "pending" and p.origin == "portal"
         )[:1]
@@ -228,13 +259,14 @@ class DebtorCareCase(models.Model):
             )
         self._portal_log(
             self.env._("The customer asks for time until %s.", format_date(self.env, date))
+            + self._portal_reason_text(reason)
         )
         self._pause_at_least(date + timedelta(days=2), "time", promise.display_name)
         return self.env._(
             "Thank you: we have noted that you will pay by %s.", format_date(self.env, date)
         )
 
-    def _portal_propose_plan(self, count, first_date):
+    def _portal_propose_plan(self, count, first_date, reason=None):
         """A plan from the portal: approved at once within the company limits (if the
         company says so), otherwise waiting for an accountant. Dunning pauses only while
         the plan is reviewed; the accepted plan pauses it for its duration."""
@@ -246,8 +278,10 @@ class DebtorCareCase(models.Model):
                     "write to us or ask for a call."
                 )
             )
+        reason = self._portal_late_reason(reason)
         self._portal_check_rate()
         values = self._portal_plan_values(count, first_date)
+        self._portal_record_reason(reason)
         self._portal_supersede_time_requests()
         agreement = self.agreement_ids.filtered(lambda a: a.state in ("draft", "proposed"))[:1]
         if agreement:  # one open proposal: a repeat replaces its schedule
@@ -268,7 +302,10 @@ class DebtorCareCase(models.Model):
             agreement.sudo().state = "proposed"
         else:
             answer_by = self._portal_plan_review_task(agreement).date_deadline
-        self._portal_log(self.env._("The customer proposes a payment plan: %s.", agreement.name))
+        self._portal_log(
+            self.env._("The customer proposes a payment plan: %s.", agreement.name)
+            + self._portal_reason_text(reason)
+        )
         self._pause_at_least(
             self._today() + timedelta(days=PLAN_REVIEW_DAYS), "plan_review", agreement.name
         )
@@ -390,6 +427,7 @@ class DebtorCareCase(models.Model):
         self._portal_check_rate()
         text = self._portal_text(message)
         move._debtor_care_open_dispute(f"{dict(PROBLEM_REASONS)[reason]}: {text}")
+        self._portal_record_reason("goods_issue")
         self._portal_log(self.env._("The customer reports a problem with %s.", move.name))
         return self.env._(
             "Thank you for telling us about %s. We are looking into it and send no reminders "
@@ -416,6 +454,7 @@ class DebtorCareCase(models.Model):
                     "Listen first, then offer time or a plan that fits."
                 ),
             )
+        self._portal_record_reason("hardship")
         self._portal_log(self.env._("The customer told us that their situation has changed."))
         if call:
             return self.env._(

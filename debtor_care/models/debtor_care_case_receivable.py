@@ -220,12 +220,17 @@ class DebtorCareCase(models.Model):
             [pid for pid in aggregates if pid not in case_by_partner]
         )
         new_vals = []
+        experiments = self.env["debtor.care.experiment"]._running_by_policy(company)
         for partner in candidates:
             agg, policy = aggregates[partner.id], partner._get_debtor_care_policy(company)
+            arm_vals = self._experiment_vals(partner, policy, experiments)
+            if arm_vals.get("experiment_arm") == "challenger":
+                policy = experiments[policy.id].challenger_policy_id
             if self._needs_care(agg, policy, today):
                 new_vals.append(
                     {
                         **self._prepare_case_vals(partner, company, agg, today),
+                        **arm_vals,
                         "policy_id": policy.id,
                     }
                 )
@@ -264,6 +269,15 @@ class DebtorCareCase(models.Model):
         (alive - held)._release_dispute_holds()
         stats["pauses_lifted"] = alive._lift_expired_pauses(today)
         return stats
+
+    @api.model
+    def _experiment_vals(self, partner, policy, experiments):
+        """A new case joins the running experiment on its customer's policy, in the
+        customer's arm (and so under the challenger policy for the challenger arm)."""
+        experiment = experiments.get(policy.id)
+        if not experiment:
+            return {}
+        return {"experiment_id": experiment.id, "experiment_arm": experiment._arm_for(partner)}
 
     def _hold(self, holds, today):
         """Pause the cases whose overdue items are all disputed or under an agreement,

@@ -126,6 +126,27 @@ class ResCompany(models.Model):
     debtor_care_b2b_flat_fee = fields.Boolean(
         string="EUR 40 Flat Fee for Businesses", help="BGB §288(5): once per invoice in default."
     )
+    # what a contact costs the shop, for the cost per case in the reports (not billed)
+    debtor_care_cost_email = fields.Monetary(
+        string="Cost per E-mail", currency_field="currency_id", default=0.05
+    )
+    debtor_care_cost_letter = fields.Monetary(
+        string="Cost per Letter",
+        currency_field="currency_id",
+        default=1.50,
+        help="Printing, envelope and postage.",
+    )
+    debtor_care_cost_call_minute = fields.Monetary(
+        string="Cost per Call Minute",
+        currency_field="currency_id",
+        default=0.75,
+        help="The rep's time per minute, with the phone line.",
+    )
+    debtor_care_call_minutes = fields.Integer(
+        string="Minutes per Call Attempt",
+        default=6,
+        help="With preparation and logging the outcome; unreached attempts count alike.",
+    )
 
     # counts and days that cannot be negative (a gap of -5 days or -3 instalments means
     # nothing): checked wherever they are written, settings, import or RPC
@@ -142,6 +163,10 @@ class ResCompany(models.Model):
         "debtor_care_call_rest_days",
         "debtor_care_min_installment",
         "debtor_care_letter_fee",
+        "debtor_care_cost_email",
+        "debtor_care_cost_letter",
+        "debtor_care_cost_call_minute",
+        "debtor_care_call_minutes",
     )
 
     @api.constrains(

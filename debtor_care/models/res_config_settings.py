@@ -60,6 +60,20 @@ class DebtorCareSettingsMixin(models.AbstractModel):
     debtor_care_letter_fee = fields.Monetary(
         related="company_id.debtor_care_letter_fee", readonly=False, currency_field="currency_id"
     )
+    debtor_care_cost_email = fields.Monetary(
+        related="company_id.debtor_care_cost_email", readonly=False, currency_field="currency_id"
+    )
+    debtor_care_cost_letter = fields.Monetary(
+        related="company_id.debtor_care_cost_letter", readonly=False, currency_field="currency_id"
+    )
+    debtor_care_cost_call_minute = fields.Monetary(
+        related="company_id.debtor_care_cost_call_minute",
+        readonly=False,
+        currency_field="currency_id",
+    )
+    debtor_care_call_minutes = fields.Integer(
+        related="company_id.debtor_care_call_minutes", readonly=False
+    )
     debtor_care_book_interest = fields.Boolean(
         related="company_id.debtor_care_book_interest", readonly=False
     )

@@ -4,6 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from .debtor_care_call_report import AGREEMENT_OUTCOMES
+from .debtor_care_case_outcome import retained_condition
+
 
 class DebtorCareDashboard(models.TransientModel):
     """Key figures of payment care for a period, computed in SQL when opened (the
@@ -47,6 +50,23 @@ class DebtorCareDashboard(models.TransientModel):
         help="Customers whose case was resolved in the period at least 180 days ago.",
     )
     retention_rate = fields.Float(compute="_compute_kpis")
+    behaviour_customers = fields.Integer(
+        compute="_compute_kpis",
+        string="Customers Compared",
+        help="Customers whose case was resolved in the period at least 180 days ago, with "
+        "invoices due both in the 180 days before their case and in the 180 days after it.",
+    )
+    paid_better_rate = fields.Float(
+        compute="_compute_kpis",
+        string="Pay Better After Care",
+        help="Their share whose on-time rate after the case is higher than before it "
+        "(target 40-50 %).",
+    )
+    ontime_change = fields.Float(
+        compute="_compute_kpis",
+        string="On-Time Change (Points)",
+        help="Average change of their on-time rate, in percentage points.",
+    )
     # a rate over nothing is no rate: the form shows a dash, not "0 %"
     cases_cured = fields.Integer(compute="_compute_kpis")
     has_sales = fields.Boolean(compute="_compute_kpis")
@@ -107,11 +127,12 @@ class DebtorCareDashboard(models.TransientModel):
         calls, reached, agreed = self._query_one(
             SQL(
                 """SELECT COUNT(*), COUNT(*) FILTER (WHERE reached),
-                          COUNT(*) FILTER (WHERE reached AND outcome IN ('promise', 'plan'))
+                          COUNT(*) FILTER (WHERE reached AND outcome IN %(agreed)s)
                      FROM debtor_care_call
                     WHERE company_id = %(company)s
                       AND date::date BETWEEN %(start)s AND %(end)s""",
                 **args,
+                agreed=AGREEMENT_OUTCOMES,
             )
         )
         promises_due, kept = self._query_one(
@@ -146,19 +167,23 @@ class DebtorCareDashboard(models.TransientModel):
         resolved, retained = self._query_one(
             SQL(
                 """SELECT COUNT(DISTINCT c.partner_id),
-                          COUNT(DISTINCT c.partner_id) FILTER (WHERE EXISTS (
-                              SELECT 1 FROM account_move m
-                               WHERE m.commercial_partner_id = c.partner_id
-                                 AND m.company_id = c.company_id
-                                 AND m.move_type = 'out_invoice' AND m.state = 'posted'
-                                 AND m.invoice_date > c.date_resolved
-                                 AND m.invoice_date <= c.date_resolved + 180))
+                          COUNT(DISTINCT c.partner_id) FILTER (WHERE %(retained)s)
                      FROM debtor_care_case c
                     WHERE c.company_id = %(company)s AND c.state = 'resolved'
                       AND c.date_resolved BETWEEN %(start)s AND %(end)s
                       AND c.date_resolved + 180 <= %(today)s""",
                 **args,
                 today=fields.Date.context_today(self),
+                retained=retained_condition("c"),
+            )
+        )
+        behaviour, paid_better, ontime_change = self._query_one(
+            SQL(
+                """SELECT COUNT(*), AVG(paid_better), AVG(ontime_after - ontime_before)
+                     FROM debtor_care_case_outcome
+                    WHERE company_id = %(company)s AND paid_better IS NOT NULL
+                      AND date_resolved BETWEEN %(start)s AND %(end)s""",
+                **args,
             )
         )
         dso = self._get_dso()
@@ -181,6 +206,9 @@ class DebtorCareDashboard(models.TransientModel):
             "cases_cured": cured,
             "cases_resolved": resolved,
             "retention_rate": self._ratio(retained, resolved),
+            "behaviour_customers": behaviour,
+            "paid_better_rate": (paid_better or 0.0) / 100,
+            "ontime_change": ontime_change or 0.0,
         }
 
     def _get_dso(self):

@@ -14,3 +14,5 @@ from . import test_portal_ui
 from . import test_end_of_road
 from . import test_settings
 from . import test_api
+from . import test_debtor_care_experiment
+from . import test_debtor_care_outcomes

@@ -97,6 +97,9 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
             "debtor.care.dunning": {"portal": "", "rep": "r", "manager": "r", "auditor": ""},
             "debtor.care.policy": {"portal": "", "rep": "r", "manager": "rwcu", "auditor": ""},
             "debtor.care.run": {"portal": "", "rep": "r", "manager": "r", "auditor": ""},
+            "debtor.care.experiment": {"portal": "", "rep": "r", "manager": "rwcu", "auditor": ""},
+            "debtor.care.case.outcome": {"portal": "", "rep": "r", "manager": "r", "auditor": ""},
+            "debtor.care.call.report": {"portal": "", "rep": "r", "manager": "r", "auditor": ""},
         }
         operations = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
         for model, roles in expected.items():

@@ -84,6 +84,29 @@ class TestPortal(DebtorCareCommon, HttpCase):
         self.assertEqual(self.case.promise_ids.origin, "portal")
         self.assertEqual(self.case.state, "paused")
 
+    def test_the_reason_for_paying_late_comes_with_the_request_and_is_checked(self):
+        self.authenticate("clara_portal", "clara_portal_pw")
+        page = self.url_open(f"/my/payment-care/{self.case.id}").text
+        self.assertIn("Why is the payment late? (optional)", page)
+        self.assertIn('<option value="bank_change">I changed banks</option>', page)
+        good = (self.today + timedelta(days=10)).isoformat()
+        refused = self._post_action("time", {"date": good, "late_reason": "my_boss"})
+        self.assertIn("error=", refused)
+        self.case.invalidate_recordset()
+        self.assertFalse(self.case.promise_ids, "a bad reason changes nothing")
+        self.assertFalse(self.case.late_reason)
+        self.assertIn(
+            "done=time", self._post_action("time", {"date": good, "late_reason": "forgot"})
+        )
+        self.case.invalidate_recordset()
+        self.assertEqual(self.case.late_reason, "forgot")
+        self.assertEqual(len(self.case.promise_ids), 1)
+        # without a reason, the request goes through and the reason told before stays
+        later = (self.today + timedelta(days=12)).isoformat()
+        self.assertIn("done=time", self._post_action("time", {"date": later, "late_reason": ""}))
+        self.case.invalidate_recordset()
+        self.assertEqual(self.case.late_reason, "forgot")
+
     def test_cannot_act_on_another_customers_case(self):
         self.authenticate("clara_portal", "clara_portal_pw")
         response = self.url_open(
