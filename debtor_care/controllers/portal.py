@@ -407,6 +407,8 @@ class DebtorCarePortal(PortalAccount):
                 "agreement": agreement,
                 "access_token": access_token,
                 "error": self._pop_flash(agreement).get("error"),
+                "autopay_tokens": agreement._autopay_tokens(),
+                "can_save_methods": not request.env.user._is_public(),
             },
         )
 
@@ -435,6 +437,45 @@ class DebtorCarePortal(PortalAccount):
                 agreement._accept("portal", (name or "")[:120], ip=request.httprequest.remote_addr)
         except UserError as error:
             self._flash(record=f"{agreement._name},{agreement.id}", error=str(error.args[0]))
+        return request.redirect(f"/my/payment-care/agreement/{agreement.id}?{url_encode(query)}")
+
+    @http.route(
+        [
+            "/my/payment-care/agreement/<int:agreement_id>/autopay",
+            "/my/payment-care/agreement/<int:agreement_id>/autopay/<string:withdraw>",
+        ],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_agreement_autopay(
+        self, agreement_id, withdraw=None, access_token=None, token_id=None, name=None, **post
+    ):
+        """The customer's consent to have the instalments charged from a saved payment
+        method, or its withdrawal (at any time)."""
+        if self._is_internal():
+            return self._backoffice("debtor.care.agreement", agreement_id)
+        agreement = self._care_record("debtor.care.agreement", agreement_id, access_token)
+        query = {"access_token": access_token} if access_token else {}
+        record = f"{agreement._name},{agreement.id}"
+        try:
+            with request.env.cr.savepoint():
+                if withdraw == "withdraw":
+                    agreement._autopay_withdraw(agreement.partner_id.name)
+                elif withdraw:
+                    raise NotFound()
+                else:
+                    if not post.get("confirm"):
+                        raise UserError(
+                            request.env._("Please confirm that the instalments may be collected.")
+                        )
+                    token = agreement._autopay_tokens().browse(
+                        int(token_id) if (token_id or "").isdigit() else 0
+                    )
+                    agreement._autopay_consent(token.exists(), name)
+        except UserError as error:
+            self._flash(record=record, error=str(error.args[0]))
         return request.redirect(f"/my/payment-care/agreement/{agreement.id}?{url_encode(query)}")
 
     # ------------------------------------------------------------------ FAQ

@@ -76,7 +76,9 @@ class DebtorCareDemo(models.AbstractModel):
                 .search([("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
             )
 
-        def call(target, days_ago, result, outcome="none", note=False):
+        def call(target, days_ago, result, outcome="none", note=False, reason=False):
+            if reason:  # what the call log sets on the case, for the reasons report
+                target.late_reason = reason
             return Call.create(
                 {
                     "case_id": target.id,
@@ -85,6 +87,7 @@ class DebtorCareDemo(models.AbstractModel):
                     "result": result,
                     "outcome": outcome,
                     "note": note,
+                    "reason": reason,
                 }
             )
 
@@ -95,7 +98,7 @@ class DebtorCareDemo(models.AbstractModel):
         )
         if emily:
             call(emily, 9, "no_answer")
-            promised = call(emily, 8, "reached", "promise", "Forgot it while travelling.")
+            promised = call(emily, 8, "reached", "promise", "Forgot it while travelling.", "forgot")
             self.env["debtor.care.promise"].sudo().create(
                 {
                     "case_id": emily.id,
@@ -109,14 +112,47 @@ class DebtorCareDemo(models.AbstractModel):
             )
         if tom:
             call(tom, 4, "voicemail")
-            call(tom, 2, "reached", "none", "Will check with his bank.")
+            call(tom, 2, "reached", "none", "Will check with his bank.", "bank_change")
         if jonas and jonas.overdue_line_ids:
-            call(jonas, 6, "reached", "plan", "Short-time work this month, asks for instalments.")
+            call(
+                jonas,
+                6,
+                "reached",
+                "plan",
+                "Short-time work this month, asks for instalments.",
+                "salary_late",
+            )
             action = jonas._new_agreement("call")
             agreement = self.env["debtor.care.agreement"].sudo().browse(action["res_id"])
             agreement.write({"installment_count": 3, "first_date": today + timedelta(days=7)})
             agreement.action_generate_schedule()
             agreement._accept("phone", "Jonas Becker", note="Agreed on the phone.")
+            self._demo_autopay(agreement, company)
+
+    def _demo_autopay(self, agreement, company):
+        """Jonas pays his instalments from a saved card, where Odoo's demo payment
+        provider is installed (`./dev run` installs it): charged on each due date."""
+        provider = self.env["payment.provider"].sudo().search([("code", "=", "demo")], limit=1)
+        if not provider:
+            return
+        if provider.company_id != company:
+            provider = provider.copy({"company_id": company.id})
+        provider.write({"state": "test", "allow_tokenization": True})
+        token = (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": self.env.ref("payment.payment_method_card").id,
+                    "payment_details": "4242",
+                    "partner_id": agreement.partner_id.id,
+                    "provider_ref": "demo-jonas",
+                    "demo_simulated_state": "done",
+                }
+            )
+        )
+        agreement._autopay_consent(token, "Jonas Becker")
 
     def _run_demo_history(self, company, today, days=40):
         """Replay the daily run over the last weeks so the demo shows cases at every level

@@ -20,6 +20,7 @@ from . import debtor_care_promise
 from . import debtor_care_agreement
 from . import debtor_care_agreement_line
 from . import debtor_care_agreement_tracking
+from . import debtor_care_agreement_autopay
 from . import mail_activity
 from . import debtor_care_base_rate
 from . import account_move

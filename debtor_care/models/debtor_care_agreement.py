@@ -44,6 +44,14 @@ ENGINE_FIELDS = frozenset(
         "date_closed",
         "amount_paid",
         "access_token",
+        # automatic payment (debtor_care_agreement_autopay.py): consent and charges
+        "autopay_token_id",
+        "autopay_state",
+        "autopay_consent_on",
+        "autopay_consent_by",
+        "autopay_last_date",
+        "autopay_last_result",
+        "autopay_last_message",
     }
 )
 # what the customer agrees to: changes only while the agreement is a draft
@@ -61,7 +69,17 @@ DRAFT_FIELDS = frozenset(
         "line_ids",
     }
 )
-LINE_ENGINE_FIELDS = frozenset({"amount_paid", "state", "reminder_sent", "call_planned"})
+LINE_ENGINE_FIELDS = frozenset(
+    {
+        "amount_paid",
+        "state",
+        "reminder_sent",
+        "call_planned",
+        "autopay_tx_id",
+        "autopay_attempts",
+        "autopay_next_try",
+    }
+)
 
 
 class DebtorCareAgreement(models.Model):

@@ -22,6 +22,12 @@ class DebtorCareAgreementLine(models.Model):
     state = fields.Selection(LINE_STATES, default="open", required=True, readonly=True, copy=False)
     reminder_sent = fields.Boolean(readonly=True, copy=False)
     call_planned = fields.Boolean(readonly=True, copy=False)
+    # automatic payment (debtor_care_agreement_autopay.py): the last charge and its retry
+    autopay_tx_id = fields.Many2one(
+        "payment.transaction", string="Automatic Payment", readonly=True, copy=False
+    )
+    autopay_attempts = fields.Integer(string="Charge Attempts", readonly=True, copy=False)
+    autopay_next_try = fields.Date(string="Next Try", readonly=True, copy=False)
 
     def _check_editable(self, fields_given=()):
         """Instalments change by hand only in a draft, and their payment state never:
@@ -62,3 +68,9 @@ class DebtorCareAgreementLine(models.Model):
         if self.date_due >= today:
             return "partial" if self.amount_paid else "open"
         return "late" if (today - self.date_due).days <= grace else "missed"
+
+    def _autopay_retry_pending(self, today):
+        """A refused charge is tried again: no late reminder meanwhile (the customer has
+        just been told)."""
+        self.ensure_one()
+        return bool(self.autopay_next_try and self.autopay_next_try >= today)

@@ -37,6 +37,8 @@ class DebtorCareAgreement(models.Model):
         agreements = self.search([("company_id", "=", company.id), ("state", "=", "active")])
         agreements.move_ids.mapped("amount_residual_signed")  # prefetch
         agreements._allocate_payments(today)
+        # instalments charged from a saved payment method on their due date count at once
+        agreements._autopay_collect(today)._allocate_payments(today)
         for agreement in agreements:
             if agreement.currency_id.is_zero(
                 sum(agreement.move_ids.mapped("amount_residual_signed"))
@@ -58,6 +60,8 @@ class DebtorCareAgreement(models.Model):
     def _follow_up_lines(self, today):
         for line in self.line_ids:
             if line.state == "late" and not line.reminder_sent:
+                if line._autopay_retry_pending(today):
+                    continue
                 line.sudo().reminder_sent = True
                 self._send_mail("debtor_care.mail_template_agreement_late")
                 self.message_post(

@@ -148,7 +148,7 @@ class DebtorCareCaseOutcome(models.Model):
                             ELSE 'none' END AS first_channel,
                        fs.tone AS first_tone,
                        (c.state IN ('resolved', 'cancelled'))::int AS closed,
-                       (c.resolution = 'paid')::int AS cured,
+                       COALESCE(c.resolution = 'paid', FALSE)::int AS cured,
                        CASE WHEN c.state IN ('resolved', 'cancelled')
                             THEN CASE WHEN c.resolution = 'paid' THEN 100.0 ELSE 0.0 END
                        END AS cure_rate,

@@ -351,6 +351,28 @@ class TestAccessMatrix(DebtorCareCommon, HttpCase):
         self.assertEqual(self.case.state, "open", "nobody but the customer acted")
         self.assertFalse(self.consumer.sudo().debtor_care_hardship_reason)
 
+    def test_autopay_routes_per_visitor(self):
+        """Consent and withdrawal of automatic payment: the owner (or the plan's token)
+        only; another customer, a stranger or a foreign token get a 404, an employee the
+        back office, and nothing changes."""
+        agreement = self._agreement(self.case, self.invoice, state="active")
+        other = self._agreement(self.other_case, self.other_invoice, state="active")
+        foreign = other.sudo()._portal_ensure_token()
+        url = f"/my/payment-care/agreement/{agreement.id}/autopay"
+        data = {"token_id": "1", "name": "Clara", "confirm": "1"}
+        for visitor, target, status in [
+            ("other", url, 404),
+            ("other", f"{url}/withdraw", 404),
+            ("anonymous", url, 404),
+            ("anonymous", f"{url}?access_token={foreign}", 404),
+            ("internal", url, 303),
+            ("owner", f"{url}/elsewhere", 404),
+        ]:
+            with self.subTest(visitor=visitor, url=target):
+                self.assertEqual(self._visit(visitor, target, data).status_code, status)
+        agreement.invalidate_recordset()
+        self.assertFalse(agreement.autopay_state)
+
     def test_internal_user_cannot_accept_for_the_customer(self):
         """Finding 1."""
         agreement = self._agreement(self.case, self.invoice)

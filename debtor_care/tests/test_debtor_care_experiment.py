@@ -107,6 +107,11 @@ class TestDebtorCareExperiment(DebtorCareCommon):
         self._run()
         champions = self.Case.search([("experiment_arm", "=", "champion")])
         self.assertTrue(champions)
+        # nothing closed yet: no rate, no test, and a dash instead of "0 %"
+        figures = experiment._compare(self.today)
+        self.assertEqual((figures["champion"]["closed"], figures["champion"]["cured"]), (0, 0))
+        self.assertIsNone(figures["tests"]["cure_rate"])
+        self.assertIn("\N{EN DASH}", str(experiment.comparison_html))
         experiment.with_user(self.manager).action_promote_challenger()
         self.assertEqual(experiment.state, "ended")
         self.assertEqual(experiment.winner, "challenger")
