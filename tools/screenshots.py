@@ -196,7 +196,18 @@ def main():
             ".o_list_view .o_data_row .o_field_progressbar",
         )
         browser.shot("daily-runs")
-        agreement = ids(browser, "debtor.care.agreement", [["line_ids", "!=", False]])
+        experiment = ids(browser, "debtor.care.experiment", [["state", "=", "running"]])
+        if experiment:
+            browser.open(
+                f"/odoo/action-debtor_care.debtor_care_experiment_action/{experiment[0]}",
+                ".o_debtor_care_experiment_comparison",
+            )
+            browser.shot("experiment")
+        browser.open("/odoo/action-debtor_care.debtor_care_case_outcome_action", ".o_pivot")
+        browser.shot("case-outcomes")
+        agreement = ids(
+            browser, "debtor.care.agreement", [["autopay_state", "=", "active"]]
+        ) or ids(browser, "debtor.care.agreement", [["line_ids", "!=", False]])
         if agreement:
             browser.open(f"/report/html/debtor_care.report_agreement/{agreement[0]}", ".page")
             browser.shot("agreement-pdf")

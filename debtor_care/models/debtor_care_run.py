@@ -155,31 +155,46 @@ class DebtorCareRun(models.Model):
         of every company, once a day (this record marks it done); (2) perform the due
         steps, one batch per call, reporting progress so the scheduler commits between
         batches and calls again while cases remain."""
+        today = self.env["debtor.care.case"]._today()
+        if not self._sync_companies(today):
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return 0
+        done, remaining = self._run_next_batch(today, batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _sync_companies(self, today):
+        """Open, refresh and resolve the cases of every company not synced today. False
+        while another worker syncs one: no step before its cases are up to date (a
+        payment of today must be seen first)."""
         Case = self.env["debtor.care.case"]
-        today = Case._today()
         for company in self._get_daily_run_companies():
             run = self._get_or_create(company, today)
             if not run.synced:
                 if not run._claim():
-                    # another worker is syncing this company: no step before its cases
-                    # are up to date (a payment of today must be seen first)
-                    self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-                    return 0
+                    return False
                 stats = Case.with_company(company)._sync_company_cases(company, today)
                 run.write({"synced": True, **stats})
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200)
-        )
+        return True
+
+    @api.model
+    def _batch_size(self):
+        return int(self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200))
+
+    @api.model
+    def _run_next_batch(self, today, batch_size=None):
+        """Claim and perform the next batch of due cases; finish the night when none
+        remain. Returns (cases done, cases remaining)."""
         domain = self._get_due_case_domain(today)
-        batch = self._claim_due_cases(domain, batch_size)
+        batch = self._claim_due_cases(domain, batch_size or self._batch_size())
         self._run_batch(batch, today)
-        remaining = Case.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        remaining = self.env["debtor.care.case"].search_count(domain)
         if not remaining:
             self._finish(today)
             self.env.ref("debtor_care.ir_cron_render_letters")._trigger()
         self._notify_watchers(today)  # after the finish: the list's last reload shows it done
-        return len(batch)
+        return len(batch), remaining
 
     def _claim(self):
         """Lock this run's row for the transaction, or False if another worker holds it."""

@@ -143,6 +143,20 @@ class TestAgreementAutopay(AutopayCommon):
             1,
         )
 
+    def test_a_pending_direct_debit_is_not_charged_twice(self):
+        self.agreement._autopay_consent(self._token("pending"), "Clara Consumer")
+        due = self._first_due()
+        self._run(due)
+        first = self.agreement.line_ids.sorted("date_due")[0]
+        self.assertEqual(first.autopay_tx_id.state, "pending")
+        self.assertEqual(self.agreement.autopay_last_result, "pending")
+        self.assertIn("is being processed", self.agreement.message_ids[0].body)
+        self._run(due + timedelta(days=1))
+        self._run(due + timedelta(days=4))
+        txs = self.env["payment.transaction"].search([("partner_id", "=", self.consumer.id)])
+        self.assertEqual(len(txs), 1, "no second charge while the first is under way")
+        self.assertNotEqual(first.state, "paid", "not paid before the money is confirmed")
+
     def test_withdrawn_consent_charges_nothing(self):
         self.agreement._autopay_consent(self._token("done"), "Clara Consumer")
         self.agreement._autopay_withdraw("Clara Consumer")
