@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date, datetime, timedelta
 
 import odoo
@@ -441,6 +442,75 @@ def two_workers(args, company_id):
     }
 
 
+def queue_night(args, company_id, capacity):
+    """The first night through OCA's job queue (debtor_care_queue): a real Odoo server
+    with two HTTP workers and queue_job's runner, the debtor_care channel taking
+    `capacity` jobs at once; timed from the scheduler's enqueue to the last job done."""
+    port = "8079"
+    env_vars = {
+        **os.environ,
+        "ODOO_QUEUE_JOB_CHANNELS": f"root:{capacity},root.debtor_care:{capacity}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable, os.path.join(os.environ["PYTHONPATH"], "odoo-bin"),
+            "-c", args.config, "-d", args.database, "--db-filter", f"^{args.database}$",
+            "--workers", "2", "--max-cron-threads", "0", "--http-port", port,
+            "--load", "base,web,queue_job", "--log-level", "warn",
+        ],
+        env=env_vars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _i in range(120):  # until the server answers
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        registry = odoo.modules.registry.Registry(args.database)
+        before = sql_count()
+        start = time.perf_counter()
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"debtor_care_today": TODAY})
+            env["debtor.care.run"]._cron_enqueue_daily_run()
+        while True:
+            time.sleep(0.5)
+            with registry.cursor() as cr:
+                cr.execute(
+                    """SELECT COUNT(*) FILTER (WHERE state NOT IN ('done', 'failed', 'cancelled')),
+                              COUNT(*) FILTER (WHERE state = 'failed'), COUNT(*)
+                         FROM queue_job WHERE channel = 'root.debtor_care'"""
+                )
+                open_jobs, failed, total = cr.fetchone()
+            if total and not open_jobs:
+                break
+            if time.perf_counter() - start > 3600:
+                raise RuntimeError("the queue did not finish within an hour")
+        seconds = time.perf_counter() - start
+        with registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """SELECT COUNT(*), COUNT(*) - COUNT(DISTINCT (case_id, date))
+                         FROM debtor_care_dunning WHERE company_id = %s AND state = 'done'""",
+                    company_id,
+                )
+            )
+            steps, duplicates = cr.fetchone()
+            cr.execute("DELETE FROM queue_job WHERE channel = 'root.debtor_care'")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return {
+        "seconds": seconds,
+        "queries": sql_count() - before,  # this process only: the workers' are not counted
+        "batches": max(total - 1, 1),
+        "detail": (
+            f"channel capacity {capacity}, 2 HTTP workers: {total} jobs ({failed} failed), "
+            f"{steps} steps, {duplicates} duplicate steps"
+        ),
+    }
+
+
 def credit_control_run(registry, company_id, today=TODAY, full=False):
     """OCA credit control: a 10/30/60-day policy over the receivable account, then the run
     that generates the credit lines for the same date (the timed part). The next day
@@ -810,6 +880,13 @@ def main():
             )
         results = {}
         for engine in engines:
+            if engine.startswith("debtor_care_queue_"):  # debtor_care_queue_1, _2: capacity
+                results[engine] = queue_night(
+                    args, fresh_copy(registry, size), int(engine.rsplit("_", 1)[1])
+                )
+                results[engine].update(rss=0.0, rss_growth=0.0)
+                print(f"size {size} {engine}: {results[engine]}", file=sys.stderr, flush=True)
+                continue
             if engine == "debtor_care_two_workers":
                 # a first night again, on a book of the same shape
                 results[engine] = two_workers(args, fresh_copy(registry, size))

@@ -31,15 +31,21 @@ class DebtorCareRun(models.Model):
     def _job_sync(self, today):
         """Sync all companies, then enqueue the batches of due cases at once, so that
         every free worker of the channel can take one."""
-        if not self._sync_companies(today):
-            return self.env._("Another worker is syncing the cases: it enqueues the batches.")
-        due = self.env["debtor.care.case"].search_count(self._get_due_case_domain(today))
-        batches = math.ceil(due / self._batch_size())
+        night = self._on_night(today)
+        if not night._sync_companies(today):
+            return night.env._("Another worker is syncing the cases: it enqueues the batches.")
+        due = night.env["debtor.care.case"].search_count(night._get_due_case_domain(today))
+        batches = math.ceil(due / night._batch_size())
         for number in range(batches):
-            self._enqueue_batch(today, number)
+            night._enqueue_batch(today, number)
         if not batches:
-            self._run_next_batch(today)  # nothing due: the night is done
-        return self.env._("%(due)s due cases in %(batches)s batches.", due=due, batches=batches)
+            night._run_next_batch(today)  # nothing due: the night is done
+        return night.env._("%(due)s due cases in %(batches)s batches.", due=due, batches=batches)
+
+    def _on_night(self, today):
+        """The jobs work on the night they were enqueued for, even after midnight (the
+        queue keeps no context; jobs run as the scheduler's superuser)."""
+        return self.with_context(debtor_care_today=today)
 
     def _enqueue_batch(self, today, number):
         self.with_delay(
@@ -54,12 +60,13 @@ class DebtorCareRun(models.Model):
         """One batch of due cases (whichever no other worker holds). A case skipped
         because another worker held it is still due: the last batch job enqueues one
         more batch for what is left, until nothing is."""
-        done, remaining = self._run_next_batch(today)
+        night = self._on_night(today)
+        done, remaining = night._run_next_batch(today)
         if remaining and not done:
-            return self.env._("Nothing left to claim: the other workers hold the rest.")
+            return night.env._("Nothing left to claim: the other workers hold the rest.")
         if remaining:
             waiting = (
-                self.env["queue.job"]
+                night.env["queue.job"]
                 .sudo()
                 .search_count(
                     [
@@ -70,7 +77,7 @@ class DebtorCareRun(models.Model):
                 )
             )
             if not waiting:
-                self._enqueue_batch(today, number + 1)
-        return self.env._(
+                night._enqueue_batch(today, number + 1)
+        return night.env._(
             "%(done)s cases done, %(remaining)s remaining.", done=done, remaining=remaining
         )
