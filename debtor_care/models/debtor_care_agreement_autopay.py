@@ -58,6 +58,15 @@ class DebtorCareAgreement(models.Model):
             )
         )
 
+    def _autopay_method_label(self, token=None):
+        """ "Card •••• 4242": the method and the end of its number, as the customer
+        knows it (the token's own name is only the masked number)."""
+        token = token or self.autopay_token_id
+        if not token:
+            return ""
+        details = token.payment_details
+        return f"{token.payment_method_id.name} •••• {details}" if details else token.display_name
+
     def _autopay_consent(self, token, name):
         """The customer agrees that the instalments are charged from `token`: who, when,
         which method, for which plan, recorded on the agreement and in its chatter."""
@@ -83,7 +92,7 @@ class DebtorCareAgreement(models.Model):
                 "%(method)s on their due dates.",
                 name=self.autopay_consent_by,
                 plan=self.name,
-                method=token.display_name,
+                method=self._autopay_method_label(token),
             )
         )
 

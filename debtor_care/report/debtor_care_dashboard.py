@@ -177,6 +177,7 @@ class DebtorCareDashboard(models.TransientModel):
                 retained=retained_condition("c"),
             )
         )
+        self.env["debtor.care.case.outcome"]._no_jit()
         behaviour, paid_better, ontime_change = self._query_one(
             SQL(
                 """SELECT COUNT(*), AVG(paid_better), AVG(ontime_after - ontime_before)

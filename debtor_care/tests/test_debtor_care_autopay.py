@@ -49,7 +49,7 @@ class AutopayCommon(DebtorCareCommon):
             .create(
                 {
                     "provider_id": self.provider.id,
-                    "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                    "payment_method_id": self.env.ref("payment.payment_method_card").id,
                     "payment_details": "4242",
                     "partner_id": self.consumer.id,
                     "provider_ref": f"demo-{simulated_state}",
@@ -83,7 +83,8 @@ class TestAgreementAutopay(AutopayCommon):
         self.assertEqual(self.agreement.autopay_consent_by, "Clara Consumer")
         self.assertTrue(self.agreement.autopay_consent_on)
         self.assertIn(
-            f"are collected from {token.display_name}", self.agreement.message_ids[0].body
+            f"are collected from {self.agreement._autopay_method_label(token)}",
+            self.agreement.message_ids[0].body,
         )
         with self.assertRaises(AccessError):
             self.agreement.with_user(self.rep).write({"autopay_state": "active"})
@@ -222,7 +223,7 @@ class TestAgreementAutopayPortal(AutopayCommon, HttpCase):
         self.authenticate("clara_portal", "clara_portal_pw")
         page = self.url_open(f"/my/payment-care/agreement/{self.agreement.id}").text
         self.assertIn("Pay the instalments automatically", page)
-        self.assertIn(token.display_name, page)
+        self.assertIn("•••• 4242", page)
         self.assertNotIn(f'value="{foreign.id}"', page, "only her own saved methods")
         # without the tick, or with another customer's method: nothing changes
         self._post("autopay", {"token_id": token.id, "name": "Clara Consumer"})
@@ -256,8 +257,6 @@ class TestAgreementAutopayPortal(AutopayCommon, HttpCase):
         text = test_pdf.TestRealPdfs._pdf_text(
             self, "debtor_care.action_report_agreement", self.agreement
         )
-        self.assertIn(
-            f"each instalment is collected on its due date from {token.display_name}", text
-        )
-        self.assertIn("as agreed by Clara Consumer on", text)
+        self.assertIn("each instalment is collected on its due date from Card •••• 4242", text)
+        self.assertIn("Consent given by Clara Consumer on", text)
         self.assertNotIn("Please transfer each instalment", text)
