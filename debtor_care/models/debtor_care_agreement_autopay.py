@@ -145,6 +145,8 @@ class DebtorCareAgreement(models.Model):
                         tx = agreement._autopay_charge(line)
                 except Exception as error:
                     _logger.warning("Automatic payment of %s failed: %s", agreement.name, error)
+                    # the attempt was rolled back with its savepoint: it still counts
+                    line.sudo().autopay_attempts += 1
                     agreement._autopay_refused(line, today, str(error))
                     continue
                 if tx.state == "done":
@@ -215,8 +217,6 @@ class DebtorCareAgreement(models.Model):
         time the instalment is left to the normal late and missed path."""
         line = line.sudo()
         retry = line.autopay_attempts <= 1
-        if line.autopay_attempts == 0:  # the charge failed before it was recorded
-            line.autopay_attempts = 1
         line.autopay_next_try = today + timedelta(days=RETRY_DAYS) if retry else False
         self.sudo().write(
             {

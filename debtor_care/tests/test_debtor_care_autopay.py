@@ -202,6 +202,13 @@ class TestAgreementAutopay(AutopayCommon):
         self.assertEqual(self.agreement.autopay_last_result, "failed")
         self.assertIn("provider unreachable", self.agreement.autopay_last_message)
         self.assertEqual(other_agreement.autopay_last_result, "done")
+        # the provider still fails on the retry: no third try, the late path takes over
+        first = self.agreement.line_ids.sorted("date_due")[0]
+        self.assertEqual(first.autopay_attempts, 1)
+        with patch.object(Transaction, "_send_payment_request", flaky):
+            self.agreement._autopay_collect(first.autopay_next_try)
+        self.assertEqual((first.autopay_attempts, first.autopay_next_try), (2, False))
+        self.assertFalse(self.agreement._autopay_due_lines(first.date_due + timedelta(days=9)))
 
 
 @tagged("post_install", "-at_install")
