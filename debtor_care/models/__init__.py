@@ -29,3 +29,5 @@ from . import res_partner_bank
 from . import res_partner
 from . import res_config_settings
 from . import mail_template
+from . import mail_message
+from . import mail_mail

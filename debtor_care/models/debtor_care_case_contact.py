@@ -94,7 +94,7 @@ class DebtorCareCase(models.Model):
             level=level, tone=level.tone, actions=(channel,), channel_notes=(reason,)
         )
         if level:
-            self._log_steps(self._perform_step_safely(decision, today))
+            self._log_notes(self._perform_step_safely(decision, today))
             self.env["debtor.care.dunning"]._send_pending_emails(self)
 
     def _set_hardship(self, until, reason, note=None):

@@ -241,8 +241,8 @@ class DebtorCareCase(models.Model):
             stats["cases_opened"] = len(new_cases)
             for case in new_cases:
                 case_by_partner[case.partner_id.id] = case
-            new_cases._message_log_batch(
-                bodies={
+            new_cases._log_notes(
+                {
                     case.id: self.env._("Care case opened: %s overdue.", case.amount_summary)
                     for case in new_cases
                 }

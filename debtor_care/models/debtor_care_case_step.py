@@ -4,8 +4,11 @@ are debtor.care.run's."""
 
 import logging
 
+from markupsafe import Markup
+
 from odoo import fields, models
 from odoo.tools import format_date
+from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -15,10 +18,31 @@ class DebtorCareCase(models.Model):
 
     _inherit = "debtor.care.case"  # pylint: disable=consider-merging-classes-inherited
 
-    def _log_steps(self, bodies):
-        """The chatter notes of a batch's steps, written in one go."""
-        if bodies:
-            self.browse(list(bodies))._message_log_batch(bodies=bodies)
+    def _log_notes(self, bodies):
+        """Internal notes on a batch of cases ({case id: text or inline Markup}), written
+        as _message_log_batch writes them, in one statement (mail_message.py): the night
+        logs one per case opened and one per step."""
+        if not bodies:
+            return
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        base = {
+            "model": self._name,
+            "message_type": "notification",
+            "is_internal": True,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "author_id": author_id,
+            "email_from": email_from,
+            "email_add_signature": False,
+            "message_id": generate_tracking_message_id("message-notify"),
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+        }
+        self.env["mail.message"].sudo()._debtor_care_insert(
+            [
+                # in the form Odoo's sanitiser writes a note's text (a paragraph)
+                {**base, "res_id": case_id, "body": Markup("<p>%s</p>") % body}
+                for case_id, body in bodies.items()
+            ]
+        )
 
     def _perform_step(self, decision, today, lines=None, step=None, rendered=None):
         """The step of a decision (created unless it comes with its batch) and its

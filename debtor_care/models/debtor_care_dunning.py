@@ -260,7 +260,7 @@ class DebtorCareDunning(models.Model):
         # the step message below tells the level change: no separate tracking message
         case.with_context(tracking_disable=True).write(self._case_values_after_step())
         tones = dict(self._fields["tone"]._description_selection(self.env))
-        return Markup("%s<br/>%s") % (
+        return Markup("%s<br>%s") % (
             self.env._(
                 "Payment care step “%(level)s” (%(tone)s tone).",
                 level=self.level_id.name,

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 from .debtor_care_dunning import EMAIL_FIELDS
 
@@ -126,81 +127,58 @@ class DebtorCareDunning(models.Model):
 
     def _send_emails(self, rendered=None):
         """One e-mail per step in its case's chatter, queued in mail.mail, set-based:
-        the batch's rendered e-mails (rendered here if missing), then messages, mails and
-        notifications created in one go (what message_post does one record at a time,
-        without the per-mail layout)."""
-        comment = self.env.ref("mail.mt_comment")
-        vals_list = []
+        the batch's rendered e-mails (rendered here if missing), then their messages,
+        mails and notifications inserted together (mail_mail.py: what message_post
+        writes one record at a time, without the per-mail layout)."""
         values = dict(rendered or {})
         missing = self.filtered(lambda step: not isinstance(values.get(step.id), dict))
         values.update(missing._render_emails())
         senders = {step.id: step._get_sender(values.get(step.id)) for step in self}
         reply_to = self._get_reply_to_by_case(senders)
+        comment = self.env.ref("mail.mt_comment")
+        rows = []
         for step in self:
             email = values.get(step.id)
             if not isinstance(email, dict):
                 raise UserError(self.env._("The e-mail could not be written: %s", email))
             case, recipient = step.case_id, step._get_recipient()
-            author = case.user_id.partner_id or step.company_id.partner_id
-            vals_list.append(
+            rows.append(
                 {
                     "model": case._name,
                     "res_id": case.id,
                     "record_name": case.display_name,
+                    "record_company_id": case.company_id.id,
                     "message_type": "comment",
                     "subtype_id": comment.id,
                     "subject": email["subject"],
                     # the chatter shows the subject and to whom; the e-mail as written
                     # goes out and stays in the queued mail (body_html, kept after
-                    # sending), shown on the step: Odoo would sanitise the full body
-                    # three times here, a third of the night (bench/run.py)
+                    # sending), shown on the step
                     "body": step._chatter_summary(recipient),
                     "body_html": email["body_html"],
-                    "author_id": author.id,
+                    "author_id": (case.user_id.partner_id or step.company_id.partner_id).id,
                     "email_from": senders[step.id],
                     "reply_to": reply_to[case.id],
-                    "partner_ids": [(4, recipient.id)],
-                    "recipient_ids": [(4, recipient.id)],
-                    "attachment_ids": [(6, 0, step._get_invoice_attachments().ids)],
+                    "message_id": generate_tracking_message_id(f"{case.id}-{case._name}"),
+                    "partner_ids": [recipient.id],
+                    "recipient_ids": [recipient.id],
+                    "attachment_ids": step._get_invoice_attachments().ids,
                     "auto_delete": False,
-                    # like message_post's notifications: the mail queue updates their
-                    # status (sent / bounced) and keeps the message when the mail goes
-                    "is_notification": True,
-                    "record_company_id": case.company_id.id,
-                    "notification_ids": [
-                        (
-                            0,
-                            0,
-                            {
-                                "res_partner_id": recipient.id,
-                                "author_id": author.id,
-                                "notification_type": "email",
-                                "notification_status": "ready",
-                                "is_read": True,
-                            },
-                        )
-                    ],
                 }
             )
-        mails = self.env["mail.mail"].sudo().create(vals_list)
-        self.env.flush_all()
+        mails = self.env["mail.mail"].sudo()._debtor_care_queue(rows)
         self.env.cr.execute(
             SQL(
                 """
-            UPDATE mail_notification n SET mail_mail_id = m.id
-              FROM mail_mail m
-             WHERE m.id = ANY(%(mails)s) AND n.mail_message_id = m.mail_message_id;
             UPDATE debtor_care_dunning d SET mail_message_id = v.message_id
               FROM (SELECT unnest(%(steps)s::int[]) AS id,
                            unnest(%(messages)s::int[]) AS message_id) v
              WHERE d.id = v.id
             """,
-                mails=mails.ids,
                 steps=self.ids,
                 messages=[mail.mail_message_id.id for mail in mails],
             )
         )
-        self.env["mail.notification"].invalidate_model(["mail_mail_id"])
         self.invalidate_recordset(["mail_message_id"])
 
     def _chatter_summary(self, recipient):

@@ -276,7 +276,7 @@ class DebtorCareRun(models.Model):
         # the call and manager tasks of a night reach their users in the activity menu,
         # not as one "assigned to you" e-mail per task
         performer = todo.with_context(mail_activity_quick_update=True)
-        cases._log_steps(
+        cases._log_notes(
             self._perform_steps(performer, decisions, today, lines_by_case, steps, rendered)
         )
         self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)

@@ -17,3 +17,4 @@ from . import test_api
 from . import test_debtor_care_experiment
 from . import test_debtor_care_outcomes
 from . import test_debtor_care_autopay
+from . import test_chatter_rows
