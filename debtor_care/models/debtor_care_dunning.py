@@ -3,10 +3,10 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, format_date
 
 from ..engine import rules
-from . import clock
+from . import clock, formatting
 from .debtor_care_policy import TONES
 
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
@@ -184,34 +184,27 @@ class DebtorCareDunning(models.Model):
         return [
             {
                 **item,
-                "invoice_date_fmt": self._format_date_memo(item["invoice_date"], lang),
-                "date_maturity_fmt": self._format_date_memo(item["date_maturity"], lang),
+                "invoice_date_fmt": formatting.date(self.env, item["invoice_date"], lang),
+                "date_maturity_fmt": formatting.date(self.env, item["date_maturity"], lang),
                 # only letters show interest, and only when there is some
-                "interest_fmt": format_amount(
+                "interest_fmt": formatting.amount(
                     self.env, item.get("interest", 0.0), self.currency_id, lang
                 )
                 if self.amount_interest
                 else "",
-                "residual_fmt": format_amount(
+                "residual_fmt": formatting.amount(
                     self.env, item["residual_currency"], by_id[item["currency_id"]], lang
                 ),
             }
             for item in self.snapshot or []
         ]
 
-    def _format_date_memo(self, value, lang):
-        """A date in the customer's language. A batch of reminders shows the same few
-        hundred dates thousands of times: remembered for the transaction."""
-        memo = self.env.cr.cache.setdefault("debtor_care_dates", {})
-        key = (value, lang)
-        if key not in memo:
-            memo[key] = format_date(self.env, value, lang_code=lang)
-        return memo[key]
-
     def _format_amount(self, amount):
         """An amount in the company currency, formatted in the customer's language."""
         self.ensure_one()
-        return format_amount(self.env, amount, self.currency_id, self.case_id._get_partner_lang())
+        return formatting.amount(
+            self.env, amount, self.currency_id, self.case_id._get_partner_lang()
+        )
 
     def _get_total_fmt(self):
         return self._format_amount(self.amount_overdue)

@@ -3,9 +3,9 @@ GiroCode (EPC QR), in one place for the care page, reminders, letters, statement
 plans. The QR payload is Odoo's own SEPA QR (account_qr_code_sepa), as on invoices."""
 
 from odoo import api, models
-from odoo.tools import format_amount
 
 from ..engine import rules
+from . import formatting
 
 
 class ResPartnerBank(models.Model):
@@ -33,7 +33,7 @@ class ResPartnerBank(models.Model):
         amount = currency.round(max(amount, 0.0))
         details = {
             "amount": amount,
-            "amount_fmt": format_amount(self.env, amount, currency, lang or self.env.lang),
+            "amount_fmt": formatting.amount(self.env, amount, currency, lang),
             "reference": reference,
             "holder": bank.acc_holder_name or bank.partner_id.name or company.name,
             "iban": rules.iban_groups(bank.acc_number) if bank else "",
