@@ -35,14 +35,14 @@ class MailMail(models.Model):
                         uid,
                         now,
                     )
-                    for message, row in zip(messages, rows)
+                    for message, row in zip(messages, rows, strict=True)
                 ),
             )
         )
         mails = self.browse([row[0] for row in self.env.cr.fetchall()])
         recipients = [
             (mail, message, partner_id, row["author_id"])
-            for mail, message, row in zip(mails, messages, rows)
+            for mail, message, row in zip(mails, messages, rows, strict=True)
             for partner_id in row["recipient_ids"]
         ]
         self.env["mail.message"]._debtor_care_insert_relation(

@@ -28,6 +28,7 @@ MESSAGE_DEFAULTS = {
     "message_id": None,
     "email_add_signature": True,  # mail.message's default
 }
+STAMP_COLUMNS = ("date", "create_uid", "create_date", "write_uid", "write_date")
 
 
 class MailMessage(models.Model):
@@ -40,24 +41,18 @@ class MailMessage(models.Model):
         if not rows:
             return self.browse()
         now, uid = self.env.cr.now(), self.env.uid
-        date = fields.Datetime.now()
-        columns = [*MESSAGE_DEFAULTS, "date", "create_uid", "create_date", "write_uid", "write_date"]
+        stamp = (fields.Datetime.now(), uid, now, uid, now)
         values = [
             SQL(
                 "(%s)",
-                SQL(", ").join(
-                    [
-                        *(SQL("%s", row.get(key, default)) for key, default in MESSAGE_DEFAULTS.items()),
-                        SQL("%s, %s, %s, %s, %s", date, uid, now, uid, now),
-                    ]
-                ),
+                SQL(", ").join(SQL("%s", value) for value in (*self._debtor_care_row(row), *stamp)),
             )
             for row in rows
         ]
         self.env.cr.execute(
             SQL(
                 "INSERT INTO mail_message (%s) VALUES %s RETURNING id",
-                SQL(", ").join(SQL.identifier(column) for column in columns),
+                SQL(", ").join(SQL.identifier(c) for c in (*MESSAGE_DEFAULTS, *STAMP_COLUMNS)),
                 SQL(", ").join(values),
             )
         )
@@ -66,16 +61,28 @@ class MailMessage(models.Model):
             "mail_message_res_partner_rel",
             "mail_message_id",
             "res_partner_id",
-            [(m.id, pid) for m, row in zip(messages, rows) for pid in row.get("partner_ids", ())],
+            [
+                (m.id, pid)
+                for m, row in zip(messages, rows, strict=True)
+                for pid in row.get("partner_ids", ())
+            ],
         )
         self._debtor_care_insert_relation(
             "message_attachment_rel",
             "message_id",
             "attachment_id",
-            [(m.id, aid) for m, row in zip(messages, rows) for aid in row.get("attachment_ids", ())],
+            [
+                (m.id, aid)
+                for m, row in zip(messages, rows, strict=True)
+                for aid in row.get("attachment_ids", ())
+            ],
         )
         self._debtor_care_invalidate_documents(rows)
         return messages
+
+    @api.model
+    def _debtor_care_row(self, row):
+        return tuple(row.get(key, default) for key, default in MESSAGE_DEFAULTS.items())
 
     @api.model
     def _debtor_care_insert_relation(self, table, column1, column2, pairs):

@@ -1,9 +1,8 @@
 from markupsafe import Markup
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.tests import tagged
 from odoo.tools import SQL, html_sanitize
-
-from odoo.addons.mail.tests.common import MockEmail
 
 from .common import DebtorCareCommon
 
@@ -59,8 +58,9 @@ class TestChatterRows(DebtorCareCommon, MockEmail):
         self.case._log_notes({self.case.id: body})
         ours = self.case.message_ids.filtered(lambda m: m.id not in before)
         self.assertEqual(len(ours), 1, "the case's messages are read again after the insert")
-        mine, theirs = self._rows("mail_message", "id", ours.ids), self._rows(
-            "mail_message", "id", orm.ids
+        mine, theirs = (
+            self._rows("mail_message", "id", ours.ids),
+            self._rows("mail_message", "id", orm.ids),
         )
         # the body is written in the form Odoo's sanitiser gives it (not sanitised again)
         self.assertEqual(html_sanitize(mine[0].pop("body")), theirs[0].pop("body"))
@@ -137,8 +137,9 @@ class TestChatterRows(DebtorCareCommon, MockEmail):
         )
 
         def compare(table, column, key):
-            mine, theirs = self._rows(table, column, [key(ours)]), self._rows(
-                table, column, [key(orm)]
+            mine, theirs = (
+                self._rows(table, column, [key(ours)]),
+                self._rows(table, column, [key(orm)]),
             )
             for row in mine + theirs:  # the links themselves, compared apart
                 row.pop("mail_message_id", None)
