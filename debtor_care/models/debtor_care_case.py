@@ -424,7 +424,11 @@ class DebtorCareCase(models.Model):
         if "policy_id" in vals and not self.env.su:
             self._leave_experiment()
         result = super().write(vals)
-        if decides_next_action(self, vals) and "next_action_date" not in vals:
+        if (
+            decides_next_action(self, vals)
+            and "next_action_date" not in vals
+            and not self.env.context.get("debtor_care_next_action_by_run")
+        ):
             self._refresh_next_action_date()
         return result
 

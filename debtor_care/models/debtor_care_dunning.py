@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
 from ..engine import rules
-from . import clock, formatting
+from . import batch_memo, clock
 from .debtor_care_policy import TONES
 
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
@@ -184,15 +184,15 @@ class DebtorCareDunning(models.Model):
         return [
             {
                 **item,
-                "invoice_date_fmt": formatting.date(self.env, item["invoice_date"], lang),
-                "date_maturity_fmt": formatting.date(self.env, item["date_maturity"], lang),
+                "invoice_date_fmt": batch_memo.date(self.env, item["invoice_date"], lang),
+                "date_maturity_fmt": batch_memo.date(self.env, item["date_maturity"], lang),
                 # only letters show interest, and only when there is some
-                "interest_fmt": formatting.amount(
+                "interest_fmt": batch_memo.amount(
                     self.env, item.get("interest", 0.0), self.currency_id, lang
                 )
                 if self.amount_interest
                 else "",
-                "residual_fmt": formatting.amount(
+                "residual_fmt": batch_memo.amount(
                     self.env, item["residual_currency"], by_id[item["currency_id"]], lang
                 ),
             }
@@ -202,7 +202,7 @@ class DebtorCareDunning(models.Model):
     def _format_amount(self, amount):
         """An amount in the company currency, formatted in the customer's language."""
         self.ensure_one()
-        return formatting.amount(
+        return batch_memo.amount(
             self.env, amount, self.currency_id, self.case_id._get_partner_lang()
         )
 

@@ -79,11 +79,13 @@ class DebtorCareDunning(models.Model):
 
     def _render_email_group(self, template):
         template = template.with_context(debtor_care_render_batch=True)
+        rendered = {field: {} for field in EMAIL_FIELDS}
         with self.env.cr.savepoint():
-            rendered = {
-                field: template._render_field(field, self.ids, compute_lang=True)
-                for field in EMAIL_FIELDS
-            }
+            # each customer's language once for the three fields (compute_lang in
+            # _render_field would render the template's language three times)
+            for localized, ids in template._classify_per_lang(self.ids).values():
+                for field in EMAIL_FIELDS:
+                    rendered[field].update(localized._render_field(field, ids))
         return {step.id: {f: rendered[f][step.id] for f in EMAIL_FIELDS} for step in self}
 
     @api.model

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from . import batch_memo
 from .access import require_manager
 
 _logger = logging.getLogger(__name__)
@@ -260,6 +261,11 @@ class DebtorCareRun(models.Model):
         """Decide for a batch of cases set-based, then perform their due steps together,
         with a customer-by-customer fallback so one failing customer never stops the
         others (_perform_steps)."""
+        with batch_memo.scope(self.env):
+            self._run_batch_steps(cases, today)
+
+    @api.model
+    def _run_batch_steps(self, cases, today):
         decisions = cases._classify(today)
         horizons = {
             case_id: today + timedelta(days=1 - decision.level.days_overdue)
@@ -274,8 +280,11 @@ class DebtorCareRun(models.Model):
         steps = self._create_steps(todo, decisions, lines_by_case, today)
         rendered = self._render_batch_emails(steps)
         # the call and manager tasks of a night reach their users in the activity menu,
-        # not as one "assigned to you" e-mail per task
-        performer = todo.with_context(mail_activity_quick_update=True)
+        # not as one "assigned to you" e-mail per task; the cases' next action dates
+        # are written once for the batch at the end (_write_run_marks)
+        performer = todo.with_context(
+            mail_activity_quick_update=True, debtor_care_next_action_by_run=True
+        )
         cases._log_notes(
             self._perform_steps(performer, decisions, today, lines_by_case, steps, rendered)
         )

@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import batch_memo
 from .next_action import decides_next_action
 
 
@@ -229,6 +230,11 @@ class ResCompany(models.Model):
         """Contacts only on working days of the company calendar: no weekends off the
         calendar, no Sundays, no public holidays (global leaves)."""
         self.ensure_one()
+        return batch_memo.remembered(
+            self.env, ("working_day", self.id, day), lambda: self._debtor_care_works_on(day)
+        )
+
+    def _debtor_care_works_on(self, day):
         if day.weekday() == 6:
             return False
         calendar = self.resource_calendar_id

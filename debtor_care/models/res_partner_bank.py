@@ -5,7 +5,7 @@ plans. The QR payload is Odoo's own SEPA QR (account_qr_code_sepa), as on invoic
 from odoo import api, models
 
 from ..engine import rules
-from . import formatting
+from . import batch_memo
 
 
 class ResPartnerBank(models.Model):
@@ -33,7 +33,7 @@ class ResPartnerBank(models.Model):
         amount = currency.round(max(amount, 0.0))
         details = {
             "amount": amount,
-            "amount_fmt": formatting.amount(self.env, amount, currency, lang),
+            "amount_fmt": batch_memo.amount(self.env, amount, currency, lang),
             "reference": reference,
             "holder": bank.acc_holder_name or bank.partner_id.name or company.name,
             "iban": rules.iban_groups(bank.acc_number) if bank else "",
