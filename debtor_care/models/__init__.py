@@ -31,3 +31,4 @@ from . import res_config_settings
 from . import mail_template
 from . import mail_message
 from . import mail_mail
+from . import ir_qweb

@@ -339,7 +339,9 @@ class DebtorCareRun(models.Model):
                 next_date = decision.next_date
             by_next[next_date or False].append(case.id)
         for next_date, ids in by_next.items():
-            cases.browse(ids).write({"last_run_date": today, "next_action_date": next_date})
+            cases.browse(ids).with_context(tracking_disable=True).write(  # neither is tracked
+                {"last_run_date": today, "next_action_date": next_date}
+            )
 
     @api.model
     def _perform_steps(self, cases, decisions, today, lines_by_case, steps, rendered):
