@@ -20,9 +20,9 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL
 
-from . import clock
+from . import batch_memo, clock
 from .access import check_protected_fields, require_manager, require_user
 from .debtor_care_call import CALL_REASONS as LATE_REASONS
 from .debtor_care_experiment import EXPERIMENT_ARMS
@@ -341,7 +341,7 @@ class DebtorCareCase(models.Model):
             for currency in currencies:
                 amounts = (case.amounts_by_currency or {}).get(str(currency.id))
                 if amounts and amounts.get("overdue"):
-                    parts.append(format_amount(self.env, amounts["overdue"], currency))
+                    parts.append(batch_memo.amount(self.env, amounts["overdue"], currency))
             case.amount_summary = " · ".join(parts)
 
     @api.depends("oldest_due_date")

@@ -7,6 +7,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
+from . import batch_memo
+
 # what is overdue but not dunned holds the case open and paused, it never resolves it
 HOLD_REASONS = ("dispute", "agreement")
 HOLD_DAYS = 30  # a hold's pause is extended by the daily run while the hold lasts
@@ -166,6 +168,11 @@ class DebtorCareCase(models.Model):
         """Open, refresh, resolve and un-pause the cases of one company, set-based, in
         chunks of customers so that memory stays flat however large the book is; then
         follow up promises and agreements."""
+        with batch_memo.scope(self.env):
+            return self._sync_company_cases_in_scope(company, today, partners)
+
+    @api.model
+    def _sync_company_cases_in_scope(self, company, today, partners):
         stats = Counter()
         if partners is not None:
             stats.update(self._sync_partners(company, today, partners.commercial_partner_id.ids))

@@ -44,9 +44,11 @@ class DebtorCareCase(models.Model):
             ]
         )
 
-    def _perform_step(self, decision, today, lines=None, step=None, rendered=None):
+    def _perform_step(self, decision, today, lines=None, step=None, rendered=None, write_case=True):
         """The step of a decision (created unless it comes with its batch) and its
-        actions. Returns (step, chatter note); a skipped step has no note."""
+        actions. Returns (step, chatter note); a skipped step has no note. Without
+        `write_case` the caller writes the case's values after the step, for a batch
+        at once (_write_cases)."""
         self.ensure_one()
         Dunning = self.env["debtor.care.dunning"]
         # the batch's step in this case's environment (its context reaches the actions)
@@ -56,7 +58,7 @@ class DebtorCareCase(models.Model):
         if step.state == "skipped":
             self._on_step_skipped(step)
             return step, False
-        return step, step._perform_actions(rendered, decision.first_written)
+        return step, step._perform_actions(rendered, decision.first_written, write_case)
 
     def _perform_step_safely(self, decision, today, lines=None, step=None, rendered=None):
         """Perform one step inside a savepoint; on failure log a failed step instead.

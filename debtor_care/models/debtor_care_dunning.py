@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -233,14 +234,14 @@ class DebtorCareDunning(models.Model):
         self.ensure_one()
         return self.case_id.get_base_url() + self.case_id.sudo().get_portal_url()
 
-    def _perform_actions(self, rendered=None, first_written=rules.UNKNOWN):
-        """Carry out the level's actions with the channel rules; updates the case.
-        `rendered` holds the batch's pre-rendered e-mails. Returns the step's chatter note
-        (the caller logs a batch of them at once)."""
+    def _perform_actions(self, rendered=None, first_written=rules.UNKNOWN, write_case=True):
+        """Carry out the level's actions with the channel rules; updates the case (or,
+        without `write_case`, leaves that to the batch: _write_cases). `rendered` holds
+        the batch's pre-rendered e-mails. Returns the step's chatter note (the caller
+        logs a batch of them at once)."""
         self.ensure_one()
         if self.state != "done":
             return False
-        case = self.case_id
         actions = self._apply_channel_rules(
             self.planned_actions.split(",") if self.planned_actions else []
         )
@@ -250,8 +251,8 @@ class DebtorCareDunning(models.Model):
             else:
                 getattr(self, f"_do_{action}")()
         self._book_fees(actions, first_written)
-        # the step message below tells the level change: no separate tracking message
-        case.with_context(tracking_disable=True).write(self._case_values_after_step())
+        if write_case:
+            self._write_cases()
         tones = dict(self._fields["tone"]._description_selection(self.env))
         return Markup("%s<br>%s") % (
             self.env._(
@@ -300,6 +301,17 @@ class DebtorCareDunning(models.Model):
                 )
             )
         steps.move_ids.invalidate_recordset(["debtor_care_level_id", "debtor_care_last_date"])
+
+    def _write_cases(self):
+        """The cases after their done steps: level, last contact and the flags a step
+        clears, one write per set of equal values (a batch's cases mostly share them).
+        The step's chatter note tells the level change: no tracking message."""
+        by_values = defaultdict(list)
+        for step in self.filtered(lambda step: step.state == "done"):
+            by_values[tuple(sorted(step._case_values_after_step().items()))].append(step.case_id.id)
+        Case = self.env["debtor.care.case"].with_context(tracking_disable=True)
+        for values, case_ids in by_values.items():
+            Case.browse(case_ids).write(dict(values))
 
     def _case_values_after_step(self):
         values = {

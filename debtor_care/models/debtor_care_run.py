@@ -350,7 +350,7 @@ class DebtorCareRun(models.Model):
         batch is rolled back and every step runs in its own savepoint, so that only the
         failing customer's step is marked failed. Returns the chatter notes."""
 
-        Dunning = self.env["debtor.care.dunning"]
+        Dunning = cases.env["debtor.care.dunning"]  # in the performers' context
 
         def arguments(case):
             return decisions[case.id], today, lines_by_case[case.id], steps.get(case.id), rendered
@@ -366,8 +366,12 @@ class DebtorCareRun(models.Model):
         batch = cases - failing
         try:
             with self.env.cr.savepoint():
-                performed = [case._perform_step(*arguments(case)) for case in batch]
-                Dunning.union(*(step for step, _note in performed))._mark_moves()
+                performed = [
+                    case._perform_step(*arguments(case), write_case=False) for case in batch
+                ]
+                done = Dunning.union(*(step for step, note in performed if note))
+                done._write_cases()
+                done._mark_moves()
             # only now: the savepoint's flush may still fail and roll the batch back
             logs.update({step.case_id.id: note for step, note in performed if note})
             return logs

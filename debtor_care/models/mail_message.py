@@ -42,13 +42,8 @@ class MailMessage(models.Model):
             return self.browse()
         now, uid = self.env.cr.now(), self.env.uid
         stamp = (fields.Datetime.now(), uid, now, uid, now)
-        values = [
-            SQL(
-                "(%s)",
-                SQL(", ").join(SQL("%s", value) for value in (*self._debtor_care_row(row), *stamp)),
-            )
-            for row in rows
-        ]
+        placeholders = "(%s)" % ", ".join(["%s"] * (len(MESSAGE_DEFAULTS) + len(stamp)))
+        values = [SQL(placeholders, *self._debtor_care_row(row), *stamp) for row in rows]
         self.env.cr.execute(
             SQL(
                 "INSERT INTO mail_message (%s) VALUES %s RETURNING id",
