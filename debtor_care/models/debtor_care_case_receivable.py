@@ -324,7 +324,11 @@ class DebtorCareCase(models.Model):
             "company_id": company.id,
             "user_id": user_id,
             "date_opened": today,
-            **self._aggregate_vals(agg),
+            # rounded here: the ORM rounds amounts to the currency only once it is known
+            **{
+                key: company.currency_id.round(value) if isinstance(value, float) else value
+                for key, value in self._aggregate_vals(agg).items()
+            },
         }
 
     @api.model
