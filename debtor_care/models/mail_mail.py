@@ -1,7 +1,8 @@
 """Queued e-mails of the night, inserted set-based (see mail_message.py)."""
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+
+from .mail_message import insert_pairs, insert_rows
 
 
 class MailMail(models.Model):
@@ -16,59 +17,54 @@ class MailMail(models.Model):
         mails in the order of `rows`."""
         if not rows:
             return self.browse()
+        cr, now, uid = self.env.cr, self.env.cr.now(), self.env.uid
         messages = self.env["mail.message"]._debtor_care_insert(rows)
-        now, uid = self.env.cr.now(), self.env.uid
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO mail_mail (mail_message_id, body_html, state, is_notification,
-                                          auto_delete, create_uid, create_date, write_uid,
-                                          write_date)
-                   VALUES %s RETURNING id""",
-                SQL(", ").join(
-                    SQL(
-                        "(%s, %s, 'outgoing', TRUE, %s, %s, %s, %s, %s)",
-                        message.id,
-                        row["body_html"],
-                        bool(row.get("auto_delete")),
-                        uid,
-                        now,
-                        uid,
-                        now,
-                    )
-                    for message, row in zip(messages, rows, strict=True)
-                ),
-            )
+        mail_ids = insert_rows(
+            cr,
+            "mail_mail",
+            {"mail_message_id": "int4", "body_html": "text", "auto_delete": "bool"},
+            [
+                (message.id, row["body_html"], bool(row.get("auto_delete")))
+                for message, row in zip(messages, rows, strict=True)
+            ],
+            constants={
+                "state": "outgoing",
+                "is_notification": True,
+                "create_uid": uid,
+                "create_date": now,
+                "write_uid": uid,
+                "write_date": now,
+            },
         )
-        mails = self.browse([row[0] for row in self.env.cr.fetchall()])
         recipients = [
-            (mail, message, partner_id, row["author_id"])
-            for mail, message, row in zip(mails, messages, rows, strict=True)
+            (mail_id, message.id, partner_id, row["author_id"])
+            for mail_id, message, row in zip(mail_ids, messages, rows, strict=True)
             for partner_id in row["recipient_ids"]
         ]
-        self.env["mail.message"]._debtor_care_insert_relation(
+        insert_pairs(
+            cr,
             "mail_mail_res_partner_rel",
             "mail_mail_id",
             "res_partner_id",
-            [(mail.id, partner_id) for mail, _message, partner_id, _author in recipients],
+            [(mail_id, partner_id) for mail_id, _message, partner_id, _author in recipients],
         )
         if recipients:
-            self.env.cr.execute(
-                SQL(
-                    """INSERT INTO mail_notification (author_id, mail_message_id, mail_mail_id,
-                                                      res_partner_id, notification_type,
-                                                      notification_status, is_read, read_date)
-                       VALUES %s""",
-                    SQL(", ").join(
-                        SQL(
-                            "(%s, %s, %s, %s, 'email', 'ready', TRUE, %s)",
-                            author,
-                            message.id,
-                            mail.id,
-                            partner_id,
-                            fields.Datetime.now(),
-                        )
-                        for mail, message, partner_id, author in recipients
-                    ),
-                )
+            insert_rows(
+                cr,
+                "mail_notification",
+                {
+                    "mail_mail_id": "int4",
+                    "mail_message_id": "int4",
+                    "res_partner_id": "int4",
+                    "author_id": "int4",
+                },
+                recipients,
+                constants={
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                    "read_date": fields.Datetime.now(),
+                },
+                returning=False,
             )
-        return mails
+        return self.browse(mail_ids)
