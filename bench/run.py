@@ -347,6 +347,9 @@ def time_phases(registry):
 def daily_run(registry, company_id, batch_size, today=TODAY):
     """The daily run as the scheduler does it: a batch per transaction, then commit."""
     phases = time_phases(registry)
+    with registry.cursor() as cr:  # only this book's company takes part (not timed)
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["res.company"].search([("id", "!=", company_id)]).debtor_care_enabled = False
     queries = calls = 0
     start = elapsed()
     first_call = None
@@ -355,7 +358,6 @@ def daily_run(registry, company_id, batch_size, today=TODAY):
             env = api.Environment(
                 cr, SUPERUSER_ID, {"debtor_care_today": today, "mail_notify_force_send": False}
             )
-            env["res.company"].search([("id", "!=", company_id)]).debtor_care_enabled = False
             before = sql_count()
             done = env["debtor.care.run"]._cron_daily_run(batch_size=batch_size)
             queries += sql_count() - before
