@@ -306,12 +306,12 @@ class DebtorCareRun(models.Model):
 
     @api.model
     def _create_steps(self, cases, decisions, lines_by_case, today):
-        """The step records of a batch in one create; if that fails, each case creates
+        """The step records of a batch in one INSERT; if that fails, each case creates
         its own step in its own savepoint instead."""
         Dunning = self.env["debtor.care.dunning"]
         try:
             with self.env.cr.savepoint():
-                steps = Dunning.create(
+                steps = Dunning._insert_steps(
                     [
                         Dunning._prepare_step_values(
                             case, decisions[case.id], today, lines_by_case[case.id]

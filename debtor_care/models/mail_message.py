@@ -6,7 +6,7 @@ sanitising a body we built ourselves from escaped text (twice: cache and column)
 default values and cache bookkeeping: a third of the first night (bench/run.py,
 py-spy). These helpers write the same rows mail.message and mail.mail's create would
 write, one statement per table and batch, each column passed as one array. Callers
-pass safe HTML (Markup built with escaped values); tests/test_chatter_rows.py compares
+pass safe HTML (Markup built with escaped values); tests/test_set_based_rows.py compares
 the rows with the ORM's own."""
 
 from odoo import api, fields, models

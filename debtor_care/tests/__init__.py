@@ -17,5 +17,5 @@ from . import test_api
 from . import test_debtor_care_experiment
 from . import test_debtor_care_outcomes
 from . import test_debtor_care_autopay
-from . import test_chatter_rows
+from . import test_set_based_rows
 from . import test_batch_memo

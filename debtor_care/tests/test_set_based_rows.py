@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -172,3 +174,36 @@ class TestChatterRows(DebtorCareCommon, MockEmail):
         self.assertEqual(len(self._mails), 1)
         self.assertIn("<b>100.00 €</b>", self._mails[0]["body"], "the body as written")
         self.assertEqual(self._mails[0]["email_to"], [recipient.email_formatted])
+
+    def test_a_nights_step_is_the_row_create_writes(self):
+        """The batch inserts its steps in one statement (debtor.care.dunning
+        ._insert_steps): the same rows, links and related columns as create()."""
+        Dunning = self.env["debtor.care.dunning"].sudo()
+        second = self._invoice(self.consumer, 40.0, 9)
+        decision = self.case._classify(self.today + timedelta(days=30))[self.case.id]
+        self.assertTrue(decision.level, "a level is due a month later")
+        lines = self.case._get_overdue_lines(self.today + timedelta(days=30))[self.case.id]
+        self.assertEqual(len(lines), 2)
+        values = Dunning._prepare_step_values(
+            self.case, decision, self.today + timedelta(days=30), lines
+        )
+        orm = Dunning.create(dict(values))
+        ours = Dunning._insert_steps([dict(values)])
+        self.assertEqual(
+            [
+                {k: v for k, v in row.items() if k != "id"}
+                for row in self._rows("debtor_care_dunning", "id", ours.ids)
+            ],
+            [
+                {k: v for k, v in row.items() if k != "id"}
+                for row in self._rows("debtor_care_dunning", "id", orm.ids)
+            ],
+        )
+        self.assertEqual(ours.move_ids, orm.move_ids)
+        self.assertEqual(ours.line_ids, orm.line_ids)
+        self.assertIn(second, ours.move_ids)
+        self.assertEqual(
+            (ours.partner_id, ours.company_id, ours.stage),
+            (self.consumer, self.company, decision.level.stage),
+        )
+        self.assertIn(ours, self.case.dunning_ids, "the case's steps are read again")
