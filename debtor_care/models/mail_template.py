@@ -6,6 +6,7 @@ from markupsafe import Markup
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import safe_eval
+from odoo.tools.rendering_tools import parse_inline_template
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +25,64 @@ class MailTemplate(models.Model):
         ):
             render_fields = [name for name in render_fields if name != "report_template_ids"]
         return super()._generate_template_attachments(res_ids, render_fields, render_results)
+
+    def _render_template_inline_template(
+        self, template_txt, model, res_ids, add_context=None, options=None
+    ):
+        """In a batch of reminders, each expression of an inline field (the sender) is
+        checked and compiled once and then evaluated per record as safe_eval does (same
+        opcodes, same builtins, the values checked once); core parses, checks and
+        compiles it again for every record (4 % of the first night)."""
+        if (
+            not self.env.context.get("debtor_care_render_batch")
+            or len(res_ids) < 2
+            or not template_txt
+            or not self._has_unsafe_expression_template_inline_template(str(template_txt), model)
+            or not self._debtor_care_may_render_expressions()
+        ):
+            return super()._render_template_inline_template(
+                template_txt, model, res_ids, add_context=add_context, options=options
+            )
+        variables = self._render_eval_context()
+        variables.update(add_context or {})
+        safe_eval.check_values(variables)
+        instructions = [
+            (
+                string,
+                expression
+                and safe_eval.test_expr(expression, safe_eval._SAFE_OPCODES, mode="eval"),
+                default,
+            )
+            for string, expression, default in parse_inline_template(str(template_txt))
+        ]
+        results = {}
+        for record in self.env[model].browse(res_ids):
+            scope = dict(variables, object=record, __builtins__=dict(safe_eval._BUILTINS))
+            parts = []
+            try:
+                for string, code, default in instructions:
+                    parts.append(string)
+                    value = code and (safe_eval.unsafe_eval(code, dict(scope)) or default)
+                    if value:
+                        parts.append(str(value))
+            except Exception as error:
+                _logger.info("Failed to render inline_template: %s", template_txt, exc_info=True)
+                raise UserError(
+                    self.env._(
+                        "Failed to render inline_template template: %(template_txt)s",
+                        template_txt=template_txt,
+                    )
+                ) from error
+            results[record.id] = "".join(parts)
+        return results
+
+    def _debtor_care_may_render_expressions(self):
+        """Who may render templates with expressions (core's own rule: else core raises)."""
+        return (
+            self._unrestricted_rendering
+            or self.env.is_admin()
+            or self.env.user.has_group("mail.group_mail_template_editor")
+        )
 
     def _render_template_qweb(self, template_src, model, res_ids, add_context=None, options=None):
         """Payment care renders one template for a whole batch of reminders. Core parses

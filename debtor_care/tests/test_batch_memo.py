@@ -1,7 +1,9 @@
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import format_amount
 
 from ..models import batch_memo
+from .common import DebtorCareCommon
 
 
 @tagged("post_install", "-at_install")
@@ -43,3 +45,36 @@ class TestBatchMemo(TransactionCase):
             "1,234.50\N{NO-BREAK SPACE}€",
             "a language changed after the batch is seen at once",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBatchRendering(DebtorCareCommon):
+    """A batch of reminders renders the sender's inline expression compiled once: what
+    every customer receives must be what core's rendering writes, record by record."""
+
+    def test_inline_fields_render_as_core_renders_them(self):
+        self.company.email = "accounts@shop.example"
+        self.rep.email = "rita@shop.example"
+        for partner, days in ((self.consumer, 5), (self.business, 15)):
+            self._invoice(partner, 100.0, days)
+        self._run()
+        steps = self.env["debtor.care.dunning"].search([("company_id", "=", self.company.id)])
+        self.assertGreaterEqual(len(steps), 2)
+        steps[:1].case_id.user_id = False  # one from the company's address
+        template = self.env.ref("debtor_care.mail_template_reminder_gentle")
+        template.subject = "{{ object.case_id.name }} for {{ object.partner_id.name.upper() }}"
+        batch = template.with_context(debtor_care_render_batch=True)
+        for field in ("email_from", "subject"):
+            with self.subTest(field=field):
+                rendered = batch._render_field(field, steps.ids)
+                self.assertEqual(
+                    rendered,
+                    {step.id: template._render_field(field, step.ids)[step.id] for step in steps},
+                )
+        senders = batch._render_field("email_from", steps.ids)
+        self.assertEqual(senders[steps[0].id], self.company.email_formatted)
+        self.assertEqual(senders[steps[1].id], steps[1].case_id.user_id.email_formatted)
+        self.assertTrue(steps[1].case_id.user_id.email)
+        template.email_from = "{{ object.no_such_field }}"
+        with self.assertRaises(UserError):
+            batch._render_field("email_from", steps.ids)
