@@ -55,7 +55,7 @@ def parse_args():
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", default="debtor_care_bench")
     parser.add_argument("--sizes", default="10000,100000", help="invoices per run")
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=500)  # the shipped default
     parser.add_argument("--profile", action="store_true", help="cProfile the daily run")
     parser.add_argument("--profile-out", help="also write the cProfile stats to this file")
     parser.add_argument("--engines", default=",".join(ENGINES))

@@ -181,7 +181,7 @@ class DebtorCareRun(models.Model):
 
     @api.model
     def _batch_size(self):
-        return int(self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 200))
+        return int(self.env["ir.config_parameter"].sudo().get_param("debtor_care.batch_size", 500))
 
     @api.model
     def _run_next_batch(self, today, batch_size=None):
@@ -273,6 +273,7 @@ class DebtorCareRun(models.Model):
             if decision.level and decision.level.days_overdue < 0
         }
         lines_by_case = cases._get_overdue_lines(today, horizons)
+        self._fetch_snapshot_fields(lines_by_case)
         todo = cases.filtered(
             lambda c: decisions[c.id].level
             and not (decisions[c.id].skip_reason and decisions[c.id].repeat_skip)
@@ -290,6 +291,23 @@ class DebtorCareRun(models.Model):
         )
         self.env["debtor.care.dunning"]._send_pending_emails(todo, rendered)
         self._write_run_marks(cases, decisions, today)
+
+    @api.model
+    def _fetch_snapshot_fields(self, lines_by_case):
+        """What the steps' snapshots show of the batch's items and invoices, read in two
+        narrow queries: reading one field would load every field of a few hundred
+        invoices and their lines (5 % of the night)."""
+        lines = self.env["account.move.line"].union(*lines_by_case.values())
+        lines.fetch(
+            [
+                "move_id",
+                "date_maturity",
+                "amount_residual",
+                "amount_residual_currency",
+                "currency_id",
+            ]
+        )
+        lines.move_id.fetch(["name", "payment_reference", "invoice_date", "amount_total"])
 
     @api.model
     def _render_batch_emails(self, steps):
