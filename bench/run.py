@@ -104,6 +104,16 @@ def runs_at(args, engine, size):
 
 
 def rss_mb():
+    """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss: Linux keeps
+    ru_maxrss across fork and exec, so an engine's child process would report at least the
+    parent's memory (which holds the generated book's ids)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
