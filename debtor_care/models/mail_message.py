@@ -98,28 +98,14 @@ class MailMessage(models.Model):
                 "write_date": now,
             },
         )
-        insert_pairs(
-            self.env.cr,
-            "mail_message_res_partner_rel",
-            "mail_message_id",
-            "res_partner_id",
-            [
-                (mid, pid)
-                for mid, row in zip(ids, rows, strict=True)
-                for pid in row.get("partner_ids", ())
-            ],
-        )
-        insert_pairs(
-            self.env.cr,
-            "message_attachment_rel",
-            "message_id",
-            "attachment_id",
-            [
-                (mid, aid)
-                for mid, row in zip(ids, rows, strict=True)
-                for aid in row.get("attachment_ids", ())
-            ],
-        )
+        for table, column1, column2, key in (
+            ("mail_message_res_partner_rel", "mail_message_id", "res_partner_id", "partner_ids"),
+            ("message_attachment_rel", "message_id", "attachment_id", "attachment_ids"),
+        ):
+            pairs = [
+                (mid, rid) for mid, row in zip(ids, rows, strict=True) for rid in row.get(key, ())
+            ]
+            insert_pairs(self.env.cr, table, column1, column2, pairs)
         self._debtor_care_invalidate_documents(rows)
         return self.browse(ids)
 
