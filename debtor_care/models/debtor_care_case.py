@@ -22,7 +22,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from . import batch_memo, clock
+from . import batch_memo, clock, record_insert
 from .access import check_protected_fields, require_manager, require_user
 from .debtor_care_call import CALL_REASONS as LATE_REASONS
 from .debtor_care_experiment import EXPERIMENT_ARMS
@@ -401,6 +401,26 @@ class DebtorCareCase(models.Model):
             # daily run a write per case when it renders the e-mails
             vals.setdefault("access_token", str(uuid.uuid4()))
         return super().create(vals_list)
+
+    @api.model
+    def _insert_cases(self, vals_list):
+        """The night's new cases in one INSERT (record_insert: the rows create() writes),
+        with what this model's and mail.thread's create() add: a reference, a portal
+        token, the responsible rep as follower (assigned as create() assigns); no
+        creation note (the caller logs its own). The caller is the engine."""
+        self.check_access("create")
+        for vals, name in zip(vals_list, self._next_case_names(len(vals_list)), strict=True):
+            vals.update(name=name, access_token=str(uuid.uuid4()))
+        cases = record_insert.insert_records(self, vals_list)
+        ids_by_user = defaultdict(list)
+        for case_id, vals in zip(cases.ids, vals_list, strict=True):
+            if vals.get("user_id"):
+                ids_by_user[vals["user_id"]].append(case_id)
+        if self.env.context.get("tracking_disable"):  # as mail.thread's create()
+            return cases
+        for user_id, ids in ids_by_user.items():
+            self.browse(ids)._message_auto_subscribe({"user_id": user_id})
+        return cases
 
     @api.model
     def _next_case_names(self, count):

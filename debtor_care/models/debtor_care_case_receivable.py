@@ -241,13 +241,11 @@ class DebtorCareCase(models.Model):
                         "policy_id": policy.id,
                     }
                 )
-        if new_vals:
-            new_cases = self.with_context(
-                mail_create_nolog=True, mail_create_nosubscribe=True
-            ).create(new_vals)
+        new_cases = self._insert_cases(new_vals) if new_vals else self.browse()
+        if new_cases:
             stats["cases_opened"] = len(new_cases)
-            for case in new_cases:
-                case_by_partner[case.partner_id.id] = case
+            for case, vals in zip(new_cases, new_vals, strict=True):
+                case_by_partner[vals["partner_id"]] = case
             new_cases._log_notes(
                 {
                     case.id: self.env._("Care case opened: %s overdue.", case.amount_summary)
@@ -270,7 +268,7 @@ class DebtorCareCase(models.Model):
         to_resolve._resolve(aggregates, today)
 
         alive = self.browse([c.id for c in case_by_partner.values()]) - to_resolve
-        alive._write_aggregates(aggregates)
+        (alive - new_cases)._write_aggregates(aggregates)  # new ones have them
         self._link_moves(alive, aggregates, holds)
         held._hold(holds, today)
         (alive - held)._release_dispute_holds()
@@ -283,7 +281,7 @@ class DebtorCareCase(models.Model):
         customer's arm (and so under the challenger policy for the challenger arm)."""
         experiment = experiments.get(policy.id)
         if not experiment:
-            return {}
+            return {"experiment_id": False, "experiment_arm": False}
         return {"experiment_id": experiment.id, "experiment_arm": experiment._arm_for(partner)}
 
     def _hold(self, holds, today):
@@ -318,6 +316,7 @@ class DebtorCareCase(models.Model):
     @api.model
     def _prepare_case_vals(self, partner, company, agg, today):
         salesperson = self.env["res.users"].browse(agg["salesperson_id"])
+        currency = company.currency_id
         user_id = company._debtor_care_worker(salesperson, partner.user_id, fallback=False).id
         return {
             "partner_id": partner.id,
@@ -326,7 +325,7 @@ class DebtorCareCase(models.Model):
             "date_opened": today,
             # rounded here: the ORM rounds amounts to the currency only once it is known
             **{
-                key: company.currency_id.round(value) if isinstance(value, float) else value
+                key: currency.round(value) if isinstance(value, float) else value
                 for key, value in self._aggregate_vals(agg).items()
             },
         }

@@ -7,9 +7,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
 from ..engine import rules
-from . import batch_memo, clock
+from . import batch_memo, clock, record_insert
 from .debtor_care_policy import TONES
-from .mail_message import insert_pairs
 
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
@@ -147,78 +146,9 @@ class DebtorCareDunning(models.Model):
 
     @api.model
     def _insert_steps(self, vals_list):
-        """A batch's steps in one INSERT, the rows create() writes for the same values
-        (stored related fields filled from them, many2many links, audit columns), without
-        its per-record bookkeeping: a fifth of the first night (bench/run.py, py-spy).
-        Every dict has the same keys (_prepare_step_values); tests/test_set_based_rows.py
-        compares the rows with create()'s."""
-        if not vals_list:
-            return self.browse()
-        keys = list(vals_list[0])
-        plain = [key for key in keys if self._fields[key].column_type]
-        links = [key for key in keys if self._fields[key].type == "many2many"]
-        related = [
-            field
-            for field in self._fields.values()
-            if field.store and field.related and field.name not in keys
-        ]
-        if any(
-            field.store and field.compute and not field.related for field in self._fields.values()
-        ):
-            raise NotImplementedError("a stored computed field needs create()")
-        now, uid = self.env.cr.now(), self.env.uid
-        columns = [*plain, *(field.name for field in related)]
-        columns += ["create_uid", "create_date", "write_uid", "write_date"]
-        rows = [
-            SQL(
-                "(%s)" % ", ".join(["%s"] * len(columns)),
-                *(
-                    self._fields[key].convert_to_column_insert(vals[key], self, vals)
-                    for key in plain
-                ),
-                *(self._related_column(field, vals) for field in related),
-                uid,
-                now,
-                uid,
-                now,
-            )
-            for vals in vals_list
-        ]
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO debtor_care_dunning (%s) VALUES %s RETURNING id",
-                SQL(", ").join(SQL.identifier(column) for column in columns),
-                SQL(", ").join(rows),
-            )
-        )
-        steps = self.browse([row[0] for row in self.env.cr.fetchall()])
-        for key in links:
-            field = self._fields[key]
-            insert_pairs(
-                self.env.cr,
-                field.relation,
-                field.column1,
-                field.column2,
-                [
-                    (step.id, linked_id)
-                    for step, vals in zip(steps, vals_list, strict=True)
-                    for _command, _zero, ids in vals[key]
-                    for linked_id in ids
-                ],
-            )
-        self.env["debtor.care.case"].browse(
-            {vals["case_id"] for vals in vals_list}
-        ).invalidate_recordset(["dunning_ids"])
-        return steps
-
-    def _related_column(self, field, vals):
-        """A stored related field's value for a new row, from the row's own values."""
-        first, *path = field.related.split(".")
-        value = self.env[self._fields[first].comodel_name].browse(vals[first])
-        for name in path:
-            value = value[name]
-        return field.convert_to_column_insert(field.convert_to_write(value, self), self, vals)
+        """A batch's steps in one INSERT: the rows create() writes (record_insert), a
+        fifth of the first night less."""
+        return record_insert.insert_records(self, vals_list)
 
     @api.model
     def _add_interest(self, case, snapshot, today, first_written):

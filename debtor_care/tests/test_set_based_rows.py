@@ -207,3 +207,55 @@ class TestChatterRows(DebtorCareCommon, MockEmail):
             (self.consumer, self.company, decision.level.stage),
         )
         self.assertIn(ours, self.case.dunning_ids, "the case's steps are read again")
+
+    def _new_case_vals(self, partner):
+        """What the night's sync gives a new case of `partner`."""
+        Case = self.env["debtor.care.case"].sudo()
+        rows = Case._fetch_open_receivable_rows(self.company, [partner.id])
+        agg = Case._aggregate_rows(Case._filter_dunnable_rows(rows), self.today)[partner.id]
+        return {
+            **Case._prepare_case_vals(partner, self.company, agg, self.today),
+            **Case._experiment_vals(partner, self.consumer_policy, {}),
+            "policy_id": self.consumer_policy.id,
+            "user_id": self.rep.id,
+        }
+
+    def test_a_nights_case_is_the_row_create_writes(self):
+        """The sync inserts its new cases in one statement (debtor.care.case
+        ._insert_cases): the same row as create() with the sync's former context, the
+        rep following and told of the assignment alike; only reference and token differ."""
+        # as the scheduler runs it: the test class's context switches tracking off
+        Case = self.env["debtor.care.case"].sudo().with_context(
+            tracking_disable=False, mail_notrack=False
+        )
+        first, second = (
+            self.env["res.partner"].create({"name": name, "email": f"{name}@example.com"})
+            for name in ("first", "second")
+        )
+        other = self.setup_other_currency("CHF")
+        for partner in (first, second):
+            self._invoice(partner, 120.0, 9)
+            self._invoice(partner, 30.25, 2, currency=other)
+        orm = Case.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
+            [self._new_case_vals(first)]
+        )
+        ours = Case._insert_cases([self._new_case_vals(second)])
+        unique = {"id", "name", "access_token", "partner_id"}
+
+        def row(case):
+            (values,) = self._rows("debtor_care_case", "id", case.ids)
+            return {key: value for key, value in values.items() if key not in unique}
+
+        self.assertEqual(row(ours), row(orm))
+        self.assertEqual(ours.currency_id, self.company.currency_id, "stored compute ran")
+        self.assertTrue(ours.name.startswith(orm.name[:3]) and ours.name != orm.name)
+        self.assertTrue(ours.access_token and ours.access_token != orm.access_token)
+        self.assertIn(ours, second.debtor_care_case_ids, "the customer's cases are read again")
+        self.assertEqual(
+            ours.message_follower_ids.mapped(lambda f: (f.partner_id, f.subtype_ids)),
+            orm.message_follower_ids.mapped(lambda f: (f.partner_id, f.subtype_ids)),
+        )
+        self.assertEqual(ours.message_partner_ids, self.rep.partner_id)
+        self.assertEqual(
+            ours.message_ids.mapped("message_type"), orm.message_ids.mapped("message_type")
+        )
