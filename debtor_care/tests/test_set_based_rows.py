@@ -225,8 +225,10 @@ class TestChatterRows(DebtorCareCommon, MockEmail):
         ._insert_cases): the same row as create() with the sync's former context, the
         rep following and told of the assignment alike; only reference and token differ."""
         # as the scheduler runs it: the test class's context switches tracking off
-        Case = self.env["debtor.care.case"].sudo().with_context(
-            tracking_disable=False, mail_notrack=False
+        Case = (
+            self.env["debtor.care.case"]
+            .sudo()
+            .with_context(tracking_disable=False, mail_notrack=False)
         )
         first, second = (
             self.env["res.partner"].create({"name": name, "email": f"{name}@example.com"})
