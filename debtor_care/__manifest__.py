@@ -2,7 +2,7 @@
     "name": "Debtor Care - Empathetic Receivables Management",
     "summary": "Dunning as a dialogue: care cases, personal calls, instalment plans, "
     "a customer portal page, German law defaults",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debtor-care/debtor_care",
     "author": "debtor_care developers",

@@ -323,6 +323,7 @@ class DebtorCareCase(models.Model):
             "company_id": company.id,
             "user_id": user_id,
             "date_opened": today,
+            "currency_id": currency.id,  # stored computed: given, it needs no UPDATE after
             # rounded here: the ORM rounds amounts to the currency only once it is known
             **{
                 key: currency.round(value) if isinstance(value, float) else value

@@ -68,7 +68,6 @@ class DebtorCareCase(models.Model):
         try:
             with self.env.cr.savepoint():
                 step, note = self._perform_step(decision, today, lines, step, rendered)
-                step._mark_moves()
                 return {self.id: note} if note else {}
         except Exception as error:
             _logger.exception("Payment care step failed for case %s", self.display_name)

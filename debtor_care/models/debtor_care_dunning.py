@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 
 from ..engine import rules
 from . import batch_memo, clock, record_insert
@@ -286,27 +286,6 @@ class DebtorCareDunning(models.Model):
             }
             actions = [action for action, flag in done.items() if flag]
         return ", ".join(labels[action] for action in actions) or self.env._("none")
-
-    def _mark_moves(self):
-        """Record the level and date of the done steps on their invoices. Plain SQL on
-        purpose: these two informative columns have no dependencies, and
-        account.move.write() would resync every invoice's lines (it was 75 % of a step's
-        time in the benchmark). One UPDATE per level and date."""
-        steps = self.filtered(lambda step: step.state == "done")
-        if not steps:
-            return
-        self.env["account.move"].flush_model(["debtor_care_level_id", "debtor_care_last_date"])
-        for (level, day), group in steps.grouped(lambda step: (step.level_id, step.date)).items():
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE account_move SET debtor_care_level_id = %s, "
-                    "debtor_care_last_date = %s WHERE id = ANY(%s)",
-                    level.id or None,
-                    day,
-                    group.move_ids.ids,
-                )
-            )
-        steps.move_ids.invalidate_recordset(["debtor_care_level_id", "debtor_care_last_date"])
 
     def _write_cases(self):
         """The cases after their done steps: level, last contact and the flags a step

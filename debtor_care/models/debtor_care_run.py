@@ -390,7 +390,6 @@ class DebtorCareRun(models.Model):
                 ]
                 done = Dunning.union(*(step for step, note in performed if note))
                 done._write_cases()
-                done._mark_moves()
             # only now: the savepoint's flush may still fail and roll the batch back
             logs.update({step.case_id.id: note for step, note in performed if note})
             return logs

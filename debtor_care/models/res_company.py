@@ -253,6 +253,13 @@ class ResCompany(models.Model):
         else the configured responsible, else (`fallback`) the current user. The one home
         of this choice: call tasks, manager tasks, disputes, new cases."""
         self.ensure_one()
+        key = ("worker", self.id, tuple(user.id for user in candidates), fallback, self.env.uid)
+        worker = batch_memo.remembered(  # the night asks this for every new case
+            self.env, key, lambda: self._debtor_care_first_worker(candidates, fallback)
+        )
+        return worker.with_env(self.env)
+
+    def _debtor_care_first_worker(self, candidates, fallback):
         for user in (*candidates, self.debtor_care_user_id):
             # SUPERUSER_ID is OdooBot (base.user_root); compared by id: no query per case
             if user and user.id != SUPERUSER_ID and user.active and not user.share:

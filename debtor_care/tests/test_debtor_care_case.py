@@ -84,6 +84,20 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.assertEqual(case.level_id.name, "Personal call")
         self.assertEqual(len(case.dunning_ids), 2)
 
+    def test_an_invoice_shows_the_last_step_that_named_it(self):
+        invoice = self._invoice(self.consumer, 100.0, 12)
+        untouched = self._invoice(self.business, 50.0, -60)  # due in two months
+        self.assertFalse(invoice.debtor_care_level_id)
+        self._run()
+        self._run(self.today + timedelta(days=6))
+        self.env.invalidate_all()
+        self.assertEqual(invoice.debtor_care_level_id.name, "Personal call")
+        self.assertEqual(invoice.debtor_care_last_date, self.today + timedelta(days=6))
+        self.assertEqual(
+            (untouched.debtor_care_level_id, untouched.debtor_care_last_date),
+            (self.env["debtor.care.level"], False),
+        )
+
     def test_a_night_looks_only_at_cases_with_a_step_due(self):
         """The nightly run skips a case whose next step lies ahead; a change of what
         decides it (here the contact gap and the policy) brings the case back at once."""
