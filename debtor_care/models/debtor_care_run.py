@@ -356,7 +356,8 @@ class DebtorCareRun(models.Model):
                 next_date = case._next_due_date()
             else:
                 next_date = decision.next_date
-            by_next[next_date or False].append(case.id)
+            if case.last_run_date != today or case.next_action_date != (next_date or False):
+                by_next[next_date or False].append(case.id)
         for next_date, ids in by_next.items():
             cases.browse(ids).with_context(tracking_disable=True).write(  # neither is tracked
                 {"last_run_date": today, "next_action_date": next_date}
@@ -390,6 +391,9 @@ class DebtorCareRun(models.Model):
                 ]
                 done = Dunning.union(*(step for step, note in performed if note))
                 done._write_cases()
+                # flushed with the cases' new level in one UPDATE (rewritten at the end
+                # only where an e-mail failed since)
+                self._write_run_marks(done.case_id, decisions, today)
             # only now: the savepoint's flush may still fail and roll the batch back
             logs.update({step.case_id.id: note for step, note in performed if note})
             return logs
