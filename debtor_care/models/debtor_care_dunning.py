@@ -183,9 +183,8 @@ class DebtorCareDunning(models.Model):
     def _get_mail_lines(self):
         """Overdue items for templates and letters, with formatted values."""
         self.ensure_one()
-        currencies = self.env["res.currency"].browse(
-            {item["currency_id"] for item in self.snapshot or []}
-        )
+        snapshot = self.snapshot or []  # each read is a deep copy
+        currencies = self.env["res.currency"].browse({item["currency_id"] for item in snapshot})
         by_id = {currency.id: currency for currency in currencies}
         lang = self.case_id._get_partner_lang()
         return [
@@ -203,7 +202,7 @@ class DebtorCareDunning(models.Model):
                     self.env, item["residual_currency"], by_id[item["currency_id"]], lang
                 ),
             }
-            for item in self.snapshot or []
+            for item in snapshot
         ]
 
     def _format_amount(self, amount):
@@ -238,7 +237,7 @@ class DebtorCareDunning(models.Model):
 
     def _get_portal_url(self):
         self.ensure_one()
-        return self.case_id.get_base_url() + self.case_id.sudo().get_portal_url()
+        return self.get_base_url() + self.case_id.sudo().get_portal_url()
 
     def _perform_actions(self, rendered=None, first_written=rules.UNKNOWN, write_case=True):
         """Carry out the level's actions with the channel rules; updates the case (or,

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import batch_memo
 from .next_action import decides_next_action
 
 TONES = [("gentle", "Gentle"), ("neutral", "Neutral"), ("firm", "Firm")]
@@ -157,7 +158,11 @@ class DebtorCareLevel(models.Model):
         name = "courtesy" if self.stage == "courtesy" else f"reminder_{tone}"
         # the cached xmlid look-up, not env.ref(): that queries the record's existence,
         # once per reminder in the daily run
-        template_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            f"debtor_care.mail_template_{name}", raise_if_not_found=False
+        template_id = batch_memo.remembered(
+            self.env,
+            ("mail_template", name),
+            lambda: self.env["ir.model.data"]._xmlid_to_res_id(
+                f"debtor_care.mail_template_{name}", raise_if_not_found=False
+            ),
         )
         return self.env["mail.template"].browse(template_id)

@@ -15,9 +15,13 @@ class ResPartnerBank(models.Model):
     def _debtor_care_account(self, company):
         """The account customers pay into: the company's first, as invoices pick it
         (account.move._compute_partner_bank_id)."""
-        return company.partner_id.bank_ids.filtered(
-            lambda bank: not bank.company_id or bank.company_id == company
-        )[:1]
+        return batch_memo.remembered(  # asked for every reminder of a batch
+            self.env,
+            ("bank_account", company.id),
+            lambda: company.partner_id.bank_ids.filtered(
+                lambda bank: not bank.company_id or bank.company_id == company
+            )[:1],
+        ).with_env(self.env)
 
     @api.model
     def _debtor_care_payment_details(
