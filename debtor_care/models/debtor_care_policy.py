@@ -60,7 +60,13 @@ class DebtorCarePolicy(models.Model):
     def _get_levels(self):
         """Levels in the order a case goes through them."""
         self.ensure_one()
-        return self.level_ids.sorted(lambda level: (level.days_overdue, level.sequence, level.id))
+        return batch_memo.remembered(  # asked several times per case in a batch
+            self.env,
+            ("levels", self.id),
+            lambda: self.level_ids.sorted(
+                lambda level: (level.days_overdue, level.sequence, level.id)
+            ),
+        ).with_env(self.env)
 
     def _next_level(self, current_level):
         levels = self._get_levels()
