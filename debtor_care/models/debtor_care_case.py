@@ -348,8 +348,9 @@ class DebtorCareCase(models.Model):
         )
         for case in self:
             parts = []
+            by_currency = case.amounts_by_currency or {}  # each read is a deep copy
             for currency in currencies:
-                amounts = (case.amounts_by_currency or {}).get(str(currency.id))
+                amounts = by_currency.get(str(currency.id))
                 if amounts and amounts.get("overdue"):
                     parts.append(batch_memo.amount(self.env, amounts["overdue"], currency))
             case.amount_summary = " · ".join(parts)

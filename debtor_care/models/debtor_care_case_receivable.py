@@ -246,12 +246,8 @@ class DebtorCareCase(models.Model):
             stats["cases_opened"] = len(new_cases)
             for case, vals in zip(new_cases, new_vals, strict=True):
                 case_by_partner[vals["partner_id"]] = case
-            new_cases._log_notes(
-                {
-                    case.id: self.env._("Care case opened: %s overdue.", case.amount_summary)
-                    for case in new_cases
-                }
-            )
+            opened = self.env._("Care case opened: %s overdue.")  # translated once
+            new_cases._log_notes({case.id: opened % case.amount_summary for case in new_cases})
 
         # nothing dunnable left is not nothing owed: disputed or plan-covered items hold
         # the case open (paused), only settled receivables resolve it
