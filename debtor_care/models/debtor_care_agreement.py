@@ -154,7 +154,10 @@ class DebtorCareAgreement(models.Model):
     def _compute_amount_total(self):
         for agreement in self:
             if agreement.state == "draft":
-                agreement.amount_total = sum(agreement.move_ids.mapped("amount_residual_signed"))
+                # the invoices as stored: on a draft in memory (the portal's plan form
+                # and preview) the ORM would recompute every invoice's amounts and lines
+                moves = agreement.move_ids._origin
+                agreement.amount_total = sum(moves.mapped("amount_residual_signed"))
 
     @api.depends("line_ids.date_due")
     def _compute_date_end(self):
