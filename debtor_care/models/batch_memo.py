@@ -30,6 +30,11 @@ def scope(env):
             cache.pop(KEY, None)
 
 
+def active(env):
+    """Whether a batch is running (its values are remembered)."""
+    return KEY in env.cr.cache
+
+
 def remembered(env, key, compute):
     memo = env.cr.cache.get(KEY)
     if memo is None:

@@ -182,10 +182,17 @@ class DebtorCareDunning(models.Model):
             for line in lines.sorted(lambda aml: (aml.date_maturity, aml.id))
         ]
 
+    def _snapshot_items(self):
+        """The snapshot's items, to read (not to change): each read of a Json field is a
+        deep copy, and a reminder reads them twice (its lines and its transfer), so a
+        batch reads them once."""
+        self.ensure_one()
+        return batch_memo.remembered(self.env, ("snapshot", self.id), lambda: self.snapshot or [])
+
     def _get_mail_lines(self):
         """Overdue items for templates and letters, with formatted values."""
         self.ensure_one()
-        snapshot = self.snapshot or []  # each read is a deep copy
+        snapshot = self._snapshot_items()
         currencies = self.env["res.currency"].browse({item["currency_id"] for item in snapshot})
         by_id = {currency.id: currency for currency in currencies}
         lang = self.case_id._get_partner_lang()
@@ -229,7 +236,7 @@ class DebtorCareDunning(models.Model):
             self.company_id,
             rules.transfer_amount(self.amount_overdue + self.amount_fee, self.amount_credit),
             rules.transfer_reference(
-                [item.get("reference") or item["name"] for item in self.snapshot or []],
+                [item.get("reference") or item["name"] for item in self._snapshot_items()],
                 case.name,
             ),
             case.partner_id,

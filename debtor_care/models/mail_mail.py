@@ -67,4 +67,7 @@ class MailMail(models.Model):
                 },
                 returning=False,
             )
-        return self.browse(mail_ids)
+        mails = self.browse(mail_ids)
+        # the caller links its steps to the messages: known here, not read back
+        self.env.cache.update(mails, self._fields["mail_message_id"], messages.ids)
+        return mails

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import format_amount
@@ -78,3 +80,30 @@ class TestBatchRendering(DebtorCareCommon):
         template.email_from = "{{ object.no_such_field }}"
         with self.assertRaises(UserError):
             batch._render_field("email_from", steps.ids)
+
+    def test_reminder_links_are_rewritten_as_core_rewrites_them(self):
+        """In a batch, a body without local links skips core's link rewriting: with or
+        without them, the result is core's (absolute links, nothing else touched)."""
+        self._invoice(self.consumer, 100.0, 5)
+        self._run()
+        step = self.env["debtor.care.dunning"].search([("partner_id", "=", self.consumer.id)])
+        template = self.env.ref("debtor_care.mail_template_reminder_gentle")
+        reminder = template._render_field("body_html", step.ids)[step.id]
+        styled = '<p style="padding: 4px;">%s</p>'
+        bodies = [reminder] + [
+            Markup(styled % link)  # one kind of local link each
+            for link in (
+                '<a href="/my/home">home</a>',
+                '<img src="/web/image/1">',
+                '<td background="/bg.png"></td>',
+                "<div style=\"background-image: url('/web/image/2')\"></div>",
+            )
+        ]
+        for body in bodies:
+            with self.subTest(body=body[-60:]):
+                core = template._replace_local_links(body)
+                with batch_memo.scope(self.env):
+                    ours = template._replace_local_links(body)
+                self.assertEqual(ours, core)
+                self.assertIs(type(ours), type(core))
+                self.assertEqual(core == body, body is reminder, "only local links change")
