@@ -413,12 +413,12 @@ class DebtorCareCase(models.Model):
         for vals, name in zip(vals_list, self._next_case_names(len(vals_list)), strict=True):
             vals.update(name=name, access_token=str(uuid.uuid4()))
         cases = record_insert.insert_records(self, vals_list)
+        if self.env.context.get("tracking_disable"):  # as mail.thread's create()
+            return cases
         ids_by_user = defaultdict(list)
         for case_id, vals in zip(cases.ids, vals_list, strict=True):
             if vals.get("user_id"):
                 ids_by_user[vals["user_id"]].append(case_id)
-        if self.env.context.get("tracking_disable"):  # as mail.thread's create()
-            return cases
         for user_id, ids in ids_by_user.items():
             self.browse(ids)._message_auto_subscribe({"user_id": user_id})
         return cases
