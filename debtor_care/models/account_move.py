@@ -48,7 +48,7 @@ class AccountMove(models.Model):
     def _compute_debtor_care_last_step(self):
         """The level and date of the last done payment care step that named the invoice."""
         last = {}
-        ids = [move_id for move_id in self.ids if move_id]  # not for new records
+        ids = self._origin.ids  # an invoice being edited shows what its record has
         if ids:
             self.env["debtor.care.dunning"].flush_model(["state", "level_id", "date", "move_ids"])
             self.env.cr.execute(
@@ -65,7 +65,7 @@ class AccountMove(models.Model):
             )
             last = {move_id: (level_id, day) for move_id, level_id, day in self.env.cr.fetchall()}
         for move in self:
-            level_id, day = last.get(move.id, (False, False))
+            level_id, day = last.get(move._origin.id, (False, False))
             move.debtor_care_level_id = level_id
             move.debtor_care_last_date = day
 

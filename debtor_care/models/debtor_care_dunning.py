@@ -10,7 +10,6 @@ from ..engine import rules
 from . import batch_memo, clock, record_insert
 from .debtor_care_policy import TONES
 
-iso_date = date.fromisoformat  # the model has a field named date
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
 ACTIONS = [
@@ -156,7 +155,7 @@ class DebtorCareDunning(models.Model):
         """Default interest per item (BGB §288), from the day after default began (§286),
         which depends on the date of the first written reminder."""
         for item in snapshot:
-            # the snapshot's ISO date (fromisoformat: strptime was a tenth of the steps)
+            # the snapshot's ISO date (strptime was a tenth of creating the steps)
             default_on = case._default_date(
                 date.fromisoformat(item["date_maturity"]), first_written
             )

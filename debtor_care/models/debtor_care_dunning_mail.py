@@ -89,12 +89,12 @@ class DebtorCareDunning(models.Model):
                     rendered[field].update(localized._render_field(field, ids))
         return {step.id: {f: rendered[f][step.id] for f in EMAIL_FIELDS} for step in self}
 
-    @api.model
     def get_base_url(self):
         """Asked three times per reminder (its links, the portal link, core's link
         post-processing): remembered for the batch."""
         return batch_memo.remembered(self.env, ("base_url", self._name), super().get_base_url)
 
+    @api.model
     def _send_pending_emails(self, cases, rendered=None):
         """Compose the e-mails the steps of these cases decided on: all together, or, if
         that fails, one by one so that one bad address or template fails only its step."""

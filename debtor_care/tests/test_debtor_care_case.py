@@ -93,6 +93,8 @@ class TestDebtorCareCase(DebtorCareCommon):
         self.env.invalidate_all()
         self.assertEqual(invoice.debtor_care_level_id.name, "Personal call")
         self.assertEqual(invoice.debtor_care_last_date, self.today + timedelta(days=6))
+        editing = invoice.new(origin=invoice)  # the invoice's form while it is edited
+        self.assertEqual(editing.debtor_care_level_id, invoice.debtor_care_level_id)
         self.assertEqual(
             (untouched.debtor_care_level_id, untouched.debtor_care_last_date),
             (self.env["debtor.care.level"], False),
